@@ -1,0 +1,46 @@
+# trialsite: `make run` to try it, `make test` to test it. See README.md.
+VENV      := .venv
+BIN       := $(VENV)/bin
+PYTHON    ?= $(shell .ci/find-python)
+PG_URL    ?= postgres://postgres@127.0.0.1:5432/trialsite
+REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-services lint demo clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "No Python >= 3.12 found"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $@
+
+# SQLite database, both protocols, the demo trial, then the web app and its Celery worker + beat
+# (file-system broker: no Redis needed) under honcho until Ctrl-C.
+run: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "trialsite is starting on http://127.0.0.1:8000  (Ctrl-C stops the web app and the jobs)"
+	$(BIN)/honcho start -f Procfile.dev
+
+# The whole suite on SQLite, no services; PostgreSQL-only and Redis-worker tests are left to
+# test-services. Browser tests run when Debian's Chromium is installed.
+test: install
+	env -u DATABASE_URL -u CELERY_BROKER_URL CELERY_TASK_ALWAYS_EAGER=1 \
+	  $(BIN)/python -m pytest -m "not postgres and not services" $(PYTEST_ARGS)
+
+# The same suite on this machine's PostgreSQL and Redis, plus the tests that need them.
+test-services: install
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) CELERY_RESULT_BACKEND=$(REDIS_URL) \
+	  CELERY_TASK_ALWAYS_EAGER=1 \
+	  TRIALSITE_REQUIRE_SERVICES=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var $(VENV)
