@@ -1,0 +1,95 @@
+"""Who may see and do what: the one place that decides, for pages, API and exports alike.
+
+A record the user may not see is treated as absent (404), so another site's data does not even
+reveal that it exists.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+
+from trialsite.models import (
+    CLINICAL_READ_ROLES,
+    DATA_ENTRY_ROLES,
+    STUDY_WIDE_ROLES,
+    Membership,
+    Site,
+    Study,
+)
+
+
+def _memberships(user):
+    """The user's active memberships, loaded once per request object."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_trialsite_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.active().filter(user=user).select_related("study", "site"))
+        user._trialsite_memberships = cached
+    return cached
+
+
+def roles_of(user):
+    return {m.role for m in _memberships(user)}
+
+
+def _scope(user, roles):
+    """(site ids, study ids) the user covers with one of ``roles``."""
+    site_ids, study_ids = set(), set()
+    for m in _memberships(user):
+        if m.role not in roles:
+            continue
+        if m.role in STUDY_WIDE_ROLES:
+            study_ids.add(m.study_id)
+        else:
+            site_ids.add(m.site_id)
+    return site_ids, study_ids
+
+
+def site_filter(user, roles=CLINICAL_READ_ROLES, prefix="site"):
+    """A Q that keeps rows whose site (reached through ``prefix``) the user covers."""
+    if user.is_authenticated and user.is_superuser:
+        return Q()
+    site_ids, study_ids = _scope(user, roles)
+    return Q(**{f"{prefix}__in": site_ids}) | Q(**{f"{prefix}__study__in": study_ids})
+
+
+def sites_visible_to(user, queryset=None, roles=CLINICAL_READ_ROLES):
+    qs = Site.objects.all() if queryset is None else queryset
+    if user.is_authenticated and user.is_superuser:
+        return qs
+    site_ids, study_ids = _scope(user, roles)
+    return qs.filter(Q(pk__in=site_ids) | Q(study__in=study_ids))
+
+
+def studies_visible_to(user, queryset=None):
+    qs = Study.objects.all() if queryset is None else queryset
+    if user.is_authenticated and user.is_superuser:
+        return qs
+    return qs.filter(pk__in={m.study_id for m in _memberships(user)})
+
+
+def can_enter_data(user, site):
+    """Coordinators and investigators enter and correct data at their own sites."""
+    return any(
+        m.role in DATA_ENTRY_ROLES and m.site_id == site.pk for m in _memberships(user)
+    )
+
+
+def has_role_at(user, role, site):
+    """Whether the user holds ``role`` at ``site`` (site roles) or for its study."""
+    return any(
+        m.role == role
+        and (m.site_id == site.pk or (m.site_id is None and m.study_id == site.study_id))
+        for m in _memberships(user)
+    )
+
+
+def require_data_entry(user, site):
+    if not can_enter_data(user, site):
+        raise PermissionDenied("Only the site's coordinators and investigators enter data here.")
+
+
+def data_entry_sites(user):
+    """Sites where the user may register patients and enter data."""
+    ids = {m.site_id for m in _memberships(user) if m.role in DATA_ENTRY_ROLES}
+    return Site.objects.filter(pk__in=ids).select_related("study")

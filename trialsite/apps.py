@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+
+
+class TrialsiteConfig(AppConfig):
+    name = "trialsite"
+    verbose_name = "Studies, sites and people"
+
+    def ready(self):
+        from django.contrib.auth import user_logged_in
+        from django.contrib.auth.models import update_last_login
+        from django.db.models.signals import post_migrate
+
+        from trialsite import checks  # noqa: F401  (registers the protocol checks)
+        from trialsite.history_guard import install_history_guards
+        from trialsite.home_sections import register_sections
+
+        # Logins are recorded by django-axes' access log; writing last_login would add a
+        # history row to the account at every login.
+        user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+        post_migrate.connect(install_history_guards, dispatch_uid="trialsite_history_guards")
+        register_sections()

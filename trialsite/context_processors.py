@@ -1,0 +1,21 @@
+from trialsite import access
+from trialsite.models import DATA_ENTRY_ROLES, Role
+
+
+def navigation(request):
+    """Menu entries that fit the user's roles (one cached membership query per request)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    roles = access.roles_of(user)
+    nav = [("home", "Home")]
+    readers = DATA_ENTRY_ROLES | {Role.MONITOR, Role.DATA_MANAGER, Role.SPONSOR}
+    if roles & readers or user.is_superuser:
+        nav.append(("patient-list", "Patients"))
+        nav.append(("site-list", "Sites"))
+    if roles & DATA_ENTRY_ROLES:
+        nav.append(("patient-register", "Register patient"))
+    nav.append(("api-docs", "API"))
+    if user.is_staff:
+        nav.append(("admin:index", "Admin"))
+    return {"nav": nav, "user_roles": sorted(Role(r).label for r in roles)}

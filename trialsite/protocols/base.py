@@ -1,0 +1,114 @@
+"""The shape of a protocol declaration: frozen data, no behaviour that depends on the study.
+
+Each study module builds one ``Protocol``; later features (schedule, criteria, sample plan) add
+fields here and data in the study modules, never branches on a study code in app code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Sex(StrEnum):
+    FEMALE = "F"
+    MALE = "M"
+
+
+class DrugClass(StrEnum):
+    CDK46_INHIBITOR = "CDK4/6 inhibitor"
+    AROMATASE_INHIBITOR = "aromatase inhibitor"
+    SERD = "selective oestrogen receptor degrader"
+    OVARIAN_SUPPRESSION = "ovarian function suppression"
+
+
+@dataclass(frozen=True)
+class Drug:
+    code: str
+    name: str
+    drug_class: DrugClass
+    #: Allowed dose levels in mg, highest (starting) first; empty when dosing is not collected.
+    dose_levels_mg: tuple[Decimal, ...] = ()
+    regimen: str = ""
+
+    @property
+    def starting_dose_mg(self):
+        return self.dose_levels_mg[0] if self.dose_levels_mg else None
+
+
+@dataclass(frozen=True)
+class Site:
+    """A participating site as the registry lists it (the database row is made from this)."""
+
+    code: str
+    name: str
+    city: str
+    country: str
+    time_zone: str
+    target_enrolment: int
+
+
+@dataclass(frozen=True)
+class EnrolmentPlan:
+    """What enrolment records: which variable of the screening is day 1, and the treatment."""
+
+    #: The screening variable whose date is day 1 (the anchor of the visit schedule).
+    day1_variable: str
+    #: CDK4/6 inhibitors that may be recorded, and whether the starting dose is fixed by the
+    #: protocol (interventional) or recorded as given (observational).
+    cdk46i_drugs: tuple[str, ...]
+    endocrine_drugs: tuple[str, ...]
+    fixed_starting_dose: bool
+    #: Screening variable that says the patient needs ovarian function suppression (pre/peri-
+    #: menopausal), or "" when the protocol does not ask.
+    ovarian_suppression_variable: str = ""
+    #: Interventional studies start treatment after consent; an observational one may record a
+    #: treatment that began before the patient consented (retrospective data).
+    day1_on_or_after_consent: bool = True
+
+
+@dataclass(frozen=True)
+class Protocol:
+    code: str
+    registry_id: str
+    title: str
+    short_title: str
+    design: str
+    phase: str
+    target_enrolment: int
+    sexes: frozenset[Sex]
+    min_age_years: int
+    max_age_years: int | None
+    drugs: tuple[Drug, ...]
+    #: What day 1 of the schedule is, in words shown on enrolment pages.
+    anchor: str
+    sites: tuple[Site, ...] = ()
+    #: Versions of the consent form in use; a patient's consent names one.
+    consent_versions: tuple[str, ...] = ("1.0",)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    #: Screening variables and eligibility criteria (``trialsite.protocols.criteria``).
+    eligibility_variables: tuple = ()
+    criteria: tuple = ()
+    enrolment: EnrolmentPlan | None = None
+    #: The visit schedule (``trialsite.protocols.schedule.Schedule``).
+    schedule: object = None
+    #: A synthetic eligible candidate (screening values) and the change that makes it fail:
+    #: the demo trial and the documentation use them.
+    example_candidate: dict = field(default_factory=dict)
+    example_failure: dict = field(default_factory=dict)
+
+    def variable(self, name):
+        for variable in self.eligibility_variables:
+            if variable.name == name:
+                return variable
+        raise KeyError(f"{self.code} declares no screening variable {name!r}")
+
+    def drug(self, code):
+        for drug in self.drugs:
+            if drug.code == code:
+                return drug
+        raise KeyError(f"{self.code} declares no drug {code!r}")
+
+    def drugs_of_class(self, drug_class):
+        return tuple(d for d in self.drugs if d.drug_class == drug_class)

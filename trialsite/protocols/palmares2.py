@@ -1,0 +1,92 @@
+"""PALMARES-2 / NCT06805812: real-world first-line CDK4/6 inhibitors, observational.
+
+Retrospective and prospective, 3,500 men and women at 24 Italian sites, treated with
+palbociclib, ribociclib or abemaciclib plus endocrine therapy as first line for HR+/HER2- advanced
+breast cancer. Doses are the drugs' labelled starting doses and reductions; the study records
+what was given, it does not assign treatment.
+"""
+
+from decimal import Decimal
+
+from trialsite.protocols import palmares2_eligibility as eligibility
+from trialsite.protocols import palmares2_schedule as schedule
+from trialsite.protocols.base import Drug, DrugClass, EnrolmentPlan, Protocol, Sex, Site
+
+_ITALIAN_CENTRES = (
+    ("ITMI1", "Milano", "Oncologia Medica, Istituto tumori (coordinating centre)", 400),
+    ("ITMI2", "Milano", "Oncologia Medica, Ospedale universitario", 180),
+    ("ITTO1", "Torino", "Oncologia Medica, Azienda ospedaliera", 160),
+    ("ITGE1", "Genova", "Oncologia Medica, Ospedale policlinico", 150),
+    ("ITBG1", "Bergamo", "Oncologia Medica, Ospedale provinciale", 120),
+    ("ITBS1", "Brescia", "Oncologia Medica, Spedali civili", 130),
+    ("ITVR1", "Verona", "Oncologia Medica, Azienda ospedaliera universitaria", 140),
+    ("ITPD1", "Padova", "Oncologia Medica, Istituto oncologico", 170),
+    ("ITVE1", "Venezia", "Oncologia Medica, Ospedale dell'Angelo", 100),
+    ("ITTS1", "Trieste", "Oncologia Medica, Azienda sanitaria universitaria", 90),
+    ("ITBO1", "Bologna", "Oncologia Medica, Policlinico universitario", 170),
+    ("ITMO1", "Modena", "Oncologia Medica, Policlinico", 120),
+    ("ITFI1", "Firenze", "Oncologia Medica, Azienda ospedaliero-universitaria", 160),
+    ("ITPI1", "Pisa", "Oncologia Medica, Azienda ospedaliero-universitaria", 110),
+    ("ITPG1", "Perugia", "Oncologia Medica, Ospedale regionale", 90),
+    ("ITAN1", "Ancona", "Oncologia Medica, Ospedali riuniti", 90),
+    ("ITRM1", "Roma", "Oncologia Medica, Policlinico universitario", 200),
+    ("ITRM2", "Roma", "Oncologia Medica, Istituto tumori", 160),
+    ("ITNA1", "Napoli", "Oncologia Medica, Istituto tumori", 180),
+    ("ITBA1", "Bari", "Oncologia Medica, Istituto tumori", 130),
+    ("ITCZ1", "Catanzaro", "Oncologia Medica, Azienda ospedaliero-universitaria", 70),
+    ("ITPA1", "Palermo", "Oncologia Medica, Policlinico universitario", 110),
+    ("ITCT1", "Catania", "Oncologia Medica, Azienda ospedaliera", 100),
+    ("ITCA1", "Cagliari", "Oncologia Medica, Ospedale oncologico", 80),
+)
+
+PROTOCOL = Protocol(
+    code="PALMARES-2",
+    registry_id="NCT06805812",
+    title=(
+        "Predicting clinical outcomes during first-line CDK4/6 inhibitors plus endocrine therapy "
+        "in advanced HR-positive HER2-negative breast cancer: the retrospective-prospective "
+        "multicenter Italian PALMARES-2 study"
+    ),
+    short_title="Real-world first-line CDK4/6 inhibitors",
+    design="Observational, retrospective and prospective, multicentre, population based",
+    phase="Not applicable (observational)",
+    target_enrolment=3500,
+    sexes=frozenset({Sex.FEMALE, Sex.MALE}),
+    min_age_years=18,
+    max_age_years=None,
+    drugs=(
+        Drug("PALBOCICLIB", "Palbociclib", DrugClass.CDK46_INHIBITOR,
+             (Decimal("125"), Decimal("100"), Decimal("75")),
+             "once daily, 3 weeks on and 1 week off"),
+        Drug("RIBOCICLIB", "Ribociclib", DrugClass.CDK46_INHIBITOR,
+             (Decimal("600"), Decimal("400"), Decimal("200")),
+             "once daily, 3 weeks on and 1 week off"),
+        Drug("ABEMACICLIB", "Abemaciclib", DrugClass.CDK46_INHIBITOR,
+             (Decimal("150"), Decimal("100"), Decimal("50")),
+             "twice daily, continuous"),
+        Drug("LETROZOLE", "Letrozole", DrugClass.AROMATASE_INHIBITOR, (Decimal("2.5"),)),
+        Drug("ANASTROZOLE", "Anastrozole", DrugClass.AROMATASE_INHIBITOR, (Decimal("1"),)),
+        Drug("EXEMESTANE", "Exemestane", DrugClass.AROMATASE_INHIBITOR, (Decimal("25"),)),
+        Drug("FULVESTRANT", "Fulvestrant", DrugClass.SERD, (Decimal("500"),),
+             "intramuscular on days 1, 15, 29, then every 28 days"),
+        Drug("LHRH_ANALOGUE", "LHRH analogue", DrugClass.OVARIAN_SUPPRESSION),
+    ),
+    anchor="Start date of the first-line CDK4/6 inhibitor",
+    sites=tuple(
+        Site(code, f"{name}, {city}", city, "Italy", "Europe/Rome", target)
+        for code, city, name, target in _ITALIAN_CENTRES
+    ),
+    consent_versions=("1.0",),
+    eligibility_variables=eligibility.VARIABLES,
+    criteria=eligibility.CRITERIA,
+    enrolment=EnrolmentPlan(
+        day1_variable="cdk46i_start_date",
+        cdk46i_drugs=("PALBOCICLIB", "RIBOCICLIB", "ABEMACICLIB"),
+        endocrine_drugs=("LETROZOLE", "ANASTROZOLE", "EXEMESTANE", "FULVESTRANT"),
+        fixed_starting_dose=False,
+        day1_on_or_after_consent=False,
+    ),
+    schedule=schedule.SCHEDULE,
+    example_candidate=eligibility.EXAMPLE_CANDIDATE,
+    example_failure=eligibility.EXAMPLE_FAILURE,
+)

@@ -1,0 +1,18 @@
+"""Housekeeping jobs of the project itself."""
+
+from importlib import import_module
+
+from celery import shared_task
+from django.conf import settings
+
+
+@shared_task(acks_late=True)
+def purge_expired_sessions():
+    """Delete sessions past their expiry (idle logouts leave them behind). Idempotent."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    engine = import_module(settings.SESSION_ENGINE)
+    before = Session.objects.filter(expire_date__lt=timezone.now()).count()
+    engine.SessionStore.clear_expired()
+    return before

@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from enrollment.api.views import PatientViewSet
+from trialsite import views
+from trialsite.api.views import SiteViewSet, StudyViewSet
+
+router = DefaultRouter()
+router.register("studies", StudyViewSet, basename="study-api")
+router.register("sites", SiteViewSet, basename="site-api")
+router.register("patients", PatientViewSet, basename="patient-api")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("enrollment.urls")),
+    path("", include("eligibility.urls")),
+    path("", include("visits.urls")),
+    path("", include("outcomes.urls")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("eligibility.api.urls")),
+    path("api/v1/", include("visits.api.urls")),
+    path("api/v1/", include("outcomes.api.urls")),
+    path("api/v1/", include(router.urls)),
+    path("admin/", admin.site.urls),
+]
