@@ -1,0 +1,27 @@
+"""The casebook page is made of panels; apps above ``enrollment`` register theirs in ready()."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CasebookPanel:
+    key: str
+    title: str
+    template: str
+    order: int
+    context: Callable  # (patient, user) -> dict
+
+
+_PANELS: dict[str, CasebookPanel] = {}
+
+
+def register(panel):
+    _PANELS[panel.key] = panel
+
+
+def panels_for(patient, user):
+    return [
+        {"panel": panel, **panel.context(patient, user)}
+        for panel in sorted(_PANELS.values(), key=lambda p: p.order)
+    ]
