@@ -1,0 +1,1 @@
+"""Pure visit rules: schedule maths and CTCAE grading (no Django, no clock)."""
