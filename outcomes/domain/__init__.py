@@ -1,0 +1,1 @@
+"""Tumour response assessment and efficacy endpoints (pure Python: no Django, no clock)."""

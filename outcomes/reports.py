@@ -1,0 +1,228 @@
+"""Study efficacy report: load every visible enrolled patient at once, then compute.
+
+``study_endpoints`` reads in a constant number of queries whatever the number of patients
+(patients with site, enrolment; target lesions; non-target lesions; assessments; their
+measurements; their non-target statuses) and hands the pure ``outcomes.domain`` functions their
+inputs. Nothing here writes.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date
+
+from django.db.models import Prefetch
+
+from enrollment.models import Patient
+from outcomes import plots, stats
+from outcomes.domain import recist
+from outcomes.domain.endpoints import PfsReason, compute_endpoints
+from outcomes.models import (
+    NonTargetLesion,
+    NonTargetStatus,
+    TargetLesion,
+    TargetMeasurement,
+    TumourAssessment,
+)
+from outcomes.selectors import followup_input
+
+
+@dataclass(frozen=True)
+class PatientReport:
+    """One patient's inputs and endpoints (``endpoints`` None when ``error`` says why)."""
+
+    patient: object
+    day1: date
+    baseline: object  # recist.Baseline or None
+    timepoints: tuple
+    endpoints: object  # PatientEndpoints or None
+    error: str | None = None
+
+    @property
+    def subject_id(self):
+        return self.patient.subject_id
+
+    @property
+    def site_code(self):
+        return self.patient.site.code
+
+    @property
+    def measurable(self):
+        """Measurable disease at baseline: the response-evaluable population."""
+        return self.baseline is not None and bool(self.baseline.targets)
+
+    @property
+    def best_pct_change(self):
+        """The largest shrinkage (or smallest growth) of the target sum from baseline."""
+        changes = [p.pct_change_from_baseline for p in self.timepoints
+                   if p.pct_change_from_baseline is not None]
+        return float(min(changes)) if changes else None
+
+    def day(self, when):
+        return (when - self.day1).days if when is not None else None
+
+    @property
+    def last_day(self):
+        """Days on study as known: the latest assessment, progression, PFS date or death."""
+        days = [self.day(p.date) for p in self.timepoints]
+        if self.endpoints is not None:
+            days.append(self.endpoints.pfs.days)
+        days.append(self.day(self.patient.death_date))
+        days.append(self.day(getattr(self.patient.enrolment, "progression_date", None)))
+        return max([d for d in days if d is not None] or [0])
+
+    @property
+    def first_response_day(self):
+        for point in self.timepoints:
+            if point.overall in (recist.Response.CR, recist.Response.PR):
+                return self.day(point.date)
+        return None
+
+
+def _with_recorded_progression(endpoints, progression_date, day1):
+    """PFS ends at the recorded progression (clinical included) if it comes first."""
+    if endpoints is None or progression_date is None:
+        return endpoints
+    pfs = endpoints.pfs
+    if pfs.event and pfs.date <= progression_date:
+        return endpoints
+    days = (progression_date - day1).days
+    return replace(endpoints, pfs=replace(pfs, days=days, event=True, date=progression_date,
+                                          reason=PfsReason.PROGRESSION))
+
+
+def _baseline(targets, nontargets):
+    if not targets and not nontargets:
+        return None
+    return recist.Baseline(
+        date=min(lesion.baseline_date for lesion in (*targets, *nontargets)),
+        targets=[recist.TargetLesion(id=t.lesion_id, organ=t.organ, diameter_mm=t.diameter_mm,
+                                     nodal=t.nodal) for t in targets],
+        nontargets=[recist.NonTargetLesion(id=n.lesion_id, organ=n.organ or None)
+                    for n in nontargets],
+    )
+
+
+def visible_patients(user, *, study=None, site=None):
+    """Enrolled, not voided patients the user may see, with site, study and enrolment."""
+    qs = (Patient.objects.visible_to(user).active().filter(enrolment__isnull=False)
+          .select_related("site", "site__study", "enrolment"))
+    if study is not None:
+        qs = qs.filter(site__study=study)
+    if site is not None:
+        qs = qs.filter(site=site)
+    return list(qs.order_by("site__code", "subject_number"))
+
+
+def study_endpoints(user, *, study=None, site=None):
+    """``PatientReport`` of every visible enrolled patient of ``study`` (optionally ``site``)."""
+    patients = visible_patients(user, study=study, site=site)
+    if not patients:
+        return []
+    ids = [p.pk for p in patients]
+    targets, nontargets, assessments = defaultdict(list), defaultdict(list), defaultdict(list)
+    for lesion in TargetLesion.objects.active().filter(patient_id__in=ids).order_by("id"):
+        targets[lesion.patient_id].append(lesion)
+    for lesion in NonTargetLesion.objects.active().filter(patient_id__in=ids).order_by("id"):
+        nontargets[lesion.patient_id].append(lesion)
+    rows = (TumourAssessment.objects.active().filter(patient_id__in=ids)
+            .prefetch_related(
+                Prefetch("measurements", TargetMeasurement.objects.select_related("lesion")
+                         .order_by("lesion_id")),
+                Prefetch("statuses", NonTargetStatus.objects.select_related("lesion")
+                         .order_by("lesion_id")))
+            .order_by("patient_id", "assessment_date"))
+    for assessment in rows:
+        assessments[assessment.patient_id].append(assessment)
+
+    reports = []
+    for patient in patients:
+        enrolment = patient.enrolment
+        baseline = _baseline(targets[patient.pk], nontargets[patient.pk])
+        timepoints, endpoints, error = (), None, None
+        try:
+            if baseline is not None:
+                timepoints = tuple(recist.assess(
+                    baseline, [followup_input(a) for a in assessments[patient.pk]]))
+            endpoints = compute_endpoints(timepoints, enrolment.day1,
+                                          death_date=patient.death_date)
+        except recist.RecistError as exc:
+            error = exc.message
+        endpoints = _with_recorded_progression(endpoints, enrolment.progression_date,
+                                               enrolment.day1)
+        reports.append(PatientReport(patient=patient, day1=enrolment.day1, baseline=baseline,
+                                     timepoints=timepoints, endpoints=endpoints, error=error))
+    return reports
+
+
+def endpoint_row(report):
+    """The per-patient endpoints as the API and the table give them."""
+    e = report.endpoints
+    return {
+        "subject_id": report.subject_id,
+        "site": report.site_code,
+        "bor": str(e.best_overall_response) if e else None,
+        "objective_response": e.objective_response if e else None,
+        "clinical_benefit": e.clinical_benefit if e else None,
+        "objective_clinical_benefit": e.objective_clinical_benefit if e else None,
+        "early_progression": e.early_progression if e else None,
+        "pfs_days": e.pfs.days if e else None,
+        "pfs_event": e.pfs.event if e else None,
+    }
+
+
+def _fmt_days(value):
+    return "not reached" if value is None else f"{value:g} days"
+
+
+def summary(reports, *, level=0.95):
+    """Rates with exact CIs, the PFS Kaplan–Meier estimate and the figures, for a page."""
+    evaluable = [r for r in reports if r.measurable and r.endpoints is not None]
+    orr = stats.clopper_pearson(sum(r.endpoints.objective_response for r in evaluable),
+                                len(evaluable), level)
+    cbr = stats.clopper_pearson(sum(r.endpoints.clinical_benefit for r in evaluable),
+                                len(evaluable), level)
+    with_pfs = [r for r in reports if r.endpoints is not None]
+    km = None
+    if with_pfs:
+        durations = [r.endpoints.pfs.days for r in with_pfs]
+        times, _ = plots.time_ticks(max(durations))
+        km = stats.kaplan_meier(durations, [r.endpoints.pfs.event for r in with_pfs],
+                                at_risk_times=times, level=level)
+    median = None
+    if km is not None:
+        median = (f"{_fmt_days(km.median)} ({level * 100:g} % CI "
+                  f"{_fmt_days(km.median_lower)} – {_fmt_days(km.median_upper)})"
+                  if km.median is not None else "not reached")
+
+    def bor(r):
+        return str(r.endpoints.best_overall_response) if r.endpoints else "NE"
+
+    series = []
+    for r in evaluable:
+        points = [(r.day(p.date), float(p.pct_change_from_baseline)) for p in r.timepoints
+                  if p.pct_change_from_baseline is not None]
+        series.append((r.subject_id, bor(r), points))
+    lanes = [{
+        "subject_id": r.subject_id, "days": r.last_day, "bor": bor(r),
+        "response_day": r.first_response_day,
+        "progression_day": (r.endpoints.pfs.days if r.endpoints and r.endpoints.pfs.event
+                            and r.endpoints.pfs.reason == PfsReason.PROGRESSION else None),
+        "death_day": r.day(r.patient.death_date),
+    } for r in reports]
+    return {
+        "reports": reports,
+        "rows": [{**endpoint_row(r), "best_pct_change": r.best_pct_change, "error": r.error,
+                  "pfs_reason": (r.endpoints.pfs.reason.value.replace("_", " ")
+                                 if r.endpoints else None),
+                  "measurable": r.measurable} for r in reports],
+        "evaluable": len(evaluable),
+        "orr": orr,
+        "cbr": cbr,
+        "km": km,
+        "pfs_median": median,
+        "km_svg": plots.km_plot(km),
+        "waterfall_svg": plots.waterfall_plot(
+            [(r.subject_id, r.best_pct_change, bor(r)) for r in evaluable]),
+        "swimmer_svg": plots.swimmer_plot(lanes),
+        "spider_svg": plots.spider_plot(series),
+    }

@@ -1,0 +1,130 @@
+"""Summary statistics of efficacy endpoints (pure: no ORM, no settings, no clock).
+
+Exact (Clopper–Pearson) confidence intervals for proportions, and Kaplan–Meier estimates with
+the numbers at risk and the median with its confidence interval, computed by ``lifelines``.
+"""
+
+import math
+from dataclasses import dataclass
+
+from scipy.stats import beta
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """``count`` of ``total`` with its exact two-sided confidence interval (fractions 0–1)."""
+
+    count: int
+    total: int
+    lower: float | None
+    upper: float | None
+    level: float = 0.95
+
+    @property
+    def estimate(self):
+        return self.count / self.total if self.total else None
+
+    def __str__(self):
+        """``n/N (x %, 95 % CI a–b %)``, or ``0/0`` when there is no one to count."""
+        if not self.total:
+            return f"{self.count}/{self.total}"
+        level = f"{self.level * 100:g}"
+        return (f"{self.count}/{self.total} ({self.estimate * 100:.1f} %, {level} % CI "
+                f"{self.lower * 100:.1f}–{self.upper * 100:.1f} %)")
+
+
+def clopper_pearson(count, total, level=0.95):
+    """The exact binomial confidence interval of ``count`` successes in ``total`` trials."""
+    if isinstance(count, bool) or isinstance(total, bool):
+        raise TypeError("count and total must be whole numbers")
+    count, total = int(count), int(total)
+    if total < 0 or count < 0 or count > total:
+        raise ValueError(f"need 0 <= count <= total, got {count}/{total}")
+    if not 0 < level < 1:
+        raise ValueError(f"the level must be between 0 and 1, got {level}")
+    if total == 0:
+        return Proportion(count, total, None, None, level)
+    alpha = 1 - level
+    lower = 0.0 if count == 0 else float(beta.ppf(alpha / 2, count, total - count + 1))
+    upper = 1.0 if count == total else float(beta.ppf(1 - alpha / 2, count + 1, total - count))
+    return Proportion(count, total, lower, upper, level)
+
+
+@dataclass(frozen=True)
+class KaplanMeier:
+    """A product-limit estimate.
+
+    ``steps``: ``(time, survival)`` from ``(0, 1.0)``, one per distinct time, to draw as a step
+    function; ``censored``: ``(time, survival)`` of each censored observation (the ticks);
+    ``at_risk``: ``(time, number at risk)`` at the requested times; ``median``, ``median_lower``
+    and ``median_upper`` are None when not reached (the upper bound often is not).
+    """
+
+    steps: tuple
+    censored: tuple
+    at_risk: tuple
+    median: float | None
+    median_lower: float | None
+    median_upper: float | None
+    subjects: int
+    events: int
+    level: float = 0.95
+
+    def survival_at(self, time):
+        """The estimated survival just after ``time`` (right-continuous)."""
+        value = 1.0
+        for when, survival in self.steps:
+            if when > time:
+                break
+            value = survival
+        return value
+
+
+def _finite(value):
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def kaplan_meier(durations, events, *, at_risk_times=(), level=0.95):
+    """Fit Kaplan–Meier to ``durations`` (days) and ``events`` (True: event, False: censored).
+
+    Returns a ``KaplanMeier``, or None without subjects.
+    """
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    durations = [float(d) for d in durations]
+    events = [bool(e) for e in events]
+    if len(durations) != len(events):
+        raise ValueError("durations and events differ in length")
+    if not durations:
+        return None
+    if any(d < 0 for d in durations):
+        raise ValueError("durations cannot be negative")
+    kmf = KaplanMeierFitter(alpha=1 - level)
+    kmf.fit(durations, event_observed=events)
+    curve = kmf.survival_function_.iloc[:, 0]
+    steps = [(float(t), float(s)) for t, s in curve.items()]
+    if not steps or steps[0][0] != 0.0:
+        steps.insert(0, (0.0, 1.0))
+    survival = dict(steps)
+
+    def at(time):
+        value = 1.0
+        for when, s in steps:
+            if when > time:
+                break
+            value = s
+        return value
+
+    censored = tuple(sorted((d, survival.get(d, at(d)))
+                            for d, e in zip(durations, events, strict=True) if not e))
+    at_risk = tuple((t, sum(1 for d in durations if d >= t)) for t in at_risk_times)
+    median = _finite(kmf.median_survival_time_)
+    bounds = median_survival_times(kmf.confidence_interval_)
+    lower, upper = (_finite(v) for v in bounds.iloc[0, :2])
+    return KaplanMeier(
+        steps=tuple(steps), censored=censored, at_risk=at_risk, median=median,
+        median_lower=lower, median_upper=upper, subjects=len(durations),
+        events=sum(events), level=level,
+    )
