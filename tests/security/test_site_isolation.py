@@ -1,0 +1,192 @@
+"""Site isolation, table-driven over every URL that takes an object id.
+
+A new route that takes an id fails ``test_every_object_route_is_covered`` until it is added to
+``OBJECT_ROUTES`` with a way to name another site's object, so later features join this test.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import SITE_ROLES, STUDY_ROLES
+from trialsite.models import Role
+
+ALL_ROLES = SITE_ROLES + STUDY_ROLES
+
+
+def foreign_patients(world, role):
+    """Patients the role must not reach: another site of its study, and another study."""
+    if role in SITE_ROLES:
+        return [world.patient_a2, world.patient_b1]
+    return [world.patient_b1]
+
+
+def foreign_sites(world, role):
+    return [p.site for p in foreign_patients(world, role)]
+
+
+def foreign_studies(world, role):
+    return [world.study_b]
+
+
+def _patients(world, role):
+    return [{"subject_id": p.subject_id} for p in foreign_patients(world, role)]
+
+
+def _foreign_visit(patient):
+    """A baseline visit (with every visit form) and an adverse event for a foreign patient."""
+    from datetime import date
+
+    from trialsite.audit import audited_save
+    from trialsite.services import system_user
+    from visits.crf_models import PATIENT_LISTS, VISIT_RECORDS, AdverseEvent
+    from visits.models import Visit
+
+    visit = Visit.objects.filter(patient=patient, code="BL").first()
+    if visit is None:
+        forms = [*VISIT_RECORDS, *PATIENT_LISTS]
+        visit = audited_save(Visit(
+            patient=patient, code="BL", label="Baseline", kind=Visit.Kind.SCHEDULED,
+            target_date=date(2026, 1, 29), window_start=date(2026, 1, 29),
+            window_end=date(2026, 2, 1), forms=forms, required_forms=forms,
+        ), actor=system_user())
+    ae = AdverseEvent.objects.filter(patient=patient).first() or audited_save(AdverseEvent(
+        patient=patient, visit=visit, term="Fatigue", grade=1, start_date=date(2026, 2, 1),
+        serious=False, relation_cdk46i="possible", relation_endocrine="unlikely",
+        action_taken="none", outcome="recovering",
+    ), actor=system_user())
+    return visit, ae
+
+
+def _visits(world, role):
+    return [{"subject_id": p.subject_id, "code": _foreign_visit(p)[0].code}
+            for p in foreign_patients(world, role)]
+
+
+def _visit_forms(world, role):
+    return [{**kwargs, "form_code": form_code} for kwargs in _visits(world, role)
+            for form_code in ("performance_status", "haematology", "adverse_events")]
+
+
+def _visit_lists(world, role):
+    return [{**kwargs, "form_code": "adverse_events"} for kwargs in _visits(world, role)]
+
+
+def _visit_list_items(world, role):
+    return [{"subject_id": p.subject_id, "code": "BL", "form_code": "adverse_events",
+             "pk": _foreign_visit(p)[1].pk} for p in foreign_patients(world, role)]
+
+
+#: route name → (world, role) → kwargs of objects that must answer 404
+OBJECT_ROUTES = {
+    "patient-detail": _patients,
+    "patient-edit": _patients,
+    "patient-status": _patients,
+    "patient-withdraw": _patients,
+    "patient-void": _patients,
+    "patient-api-detail": _patients,
+    "screening": _patients,
+    "screening-evaluate": _patients,
+    "screening-confirm": _patients,
+    "screening-fail": _patients,
+    "enrol": _patients,
+    "screen-failures": lambda w, r: [{"code": s.code} for s in foreign_sites(w, r)],
+    "site-calendar": lambda w, r: [{"code": s.code} for s in foreign_sites(w, r)],
+    "enrolment-redate": _patients,
+    "progression-record": _patients,
+    "death-record": _patients,
+    "study-schedule": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "site-api-detail": lambda w, r: [{"code": s.code} for s in foreign_sites(w, r)],
+    "study-api-detail": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "study-overview": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "study-prescreen": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "study-outcomes": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "visit-detail": _visits,
+    "visit-missed": _visits,
+    "visit-form": _visit_forms,
+    "visit-form-none": _visit_lists,
+    "visit-form-item": _visit_list_items,
+    "visit-form-item-void": _visit_list_items,
+    "tumour-baseline": _patients,
+    "tumour-assessment": _visits,
+}
+
+#: list routes whose pages or payloads must not mention a foreign patient
+LIST_ROUTES = ["home", "patient-list", "site-list", "patient-api-list", "site-api-list"]
+#: list routes that must not mention a foreign site either
+SITE_LIST_ROUTES = {"site-list", "site-api-list"}
+
+IGNORED_NAMESPACES = {"admin"}
+
+
+def object_routes():
+    """Every named route of the project that takes an argument (format suffixes aside)."""
+    found = set()
+
+    def walk(patterns, namespace=None):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = p.namespace or namespace
+                if ns in IGNORED_NAMESPACES:
+                    continue
+                walk(p.url_patterns, ns)
+            elif isinstance(p, URLPattern) and p.name:
+                kwargs = set(p.pattern.regex.groupindex) - {"format"}
+                if kwargs:
+                    found.add(p.name)
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def test_every_object_route_is_covered():
+    uncovered = object_routes() - set(OBJECT_ROUTES)
+    assert uncovered == set(), f"add these routes to OBJECT_ROUTES: {sorted(uncovered)}"
+
+
+@pytest.mark.parametrize("route", sorted(OBJECT_ROUTES))
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_another_sites_object_answers_404(client, world, role, route):
+    client.force_login(world.users[role])
+    for kwargs in OBJECT_ROUTES[route](world, role):
+        url = reverse(route, kwargs=kwargs)
+        assert client.get(url).status_code == 404, (role, url)
+        assert client.post(url, {"reason": "x", "version": 1}).status_code in (404, 405), (
+            role, url)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_foreign_patients_never_appear_in_lists(client, world, role):
+    client.force_login(world.users[role])
+    for route in LIST_ROUTES:
+        url = reverse(route)
+        response = client.get(url)
+        assert response.status_code == 200, (role, url)
+        body = response.content.decode()
+        for patient in foreign_patients(world, role):
+            assert patient.subject_id not in body, (role, url)
+        if route in SITE_LIST_ROUTES:
+            for site in foreign_sites(world, role):
+                assert site.name not in body, (role, url)
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.INVESTIGATOR, Role.MONITOR,
+                                  Role.DATA_MANAGER, Role.SPONSOR])
+def test_own_objects_are_reachable(client, world, role):
+    """The 404s above come from visibility, not from broken routes."""
+    client.force_login(world.users[role])
+    for route in ("patient-detail", "patient-api-detail"):
+        url = reverse(route, kwargs={"subject_id": world.patient_a1.subject_id})
+        assert client.get(url).status_code == 200, (role, url)
+
+
+def test_central_lab_sees_no_patient_at_all(client, world):
+    client.force_login(world.users[Role.CENTRAL_LAB])
+    url = reverse("patient-detail", kwargs={"subject_id": world.patient_a1.subject_id})
+    assert client.get(url).status_code == 404
+    assert client.get("/api/v1/patients/").json()["results"] == []
+
+
+def test_anonymous_users_are_sent_to_login(client, world):
+    response = client.get(reverse("patient-detail", args=[world.patient_a1.subject_id]))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert client.get("/api/v1/patients/").status_code in (401, 403)
