@@ -1,0 +1,82 @@
+"""Audited save against a plain save (budget: audited ≤ 2.5 × plain), side by side in one run.
+
+Run: .venv/bin/python bench/audited_save.py [--rounds 7 --saves 300]
+(PostgreSQL from DATABASE_URL; a throw-away test database is created and dropped.)
+
+audited: the service path a page takes: lock the row, check the version, full_clean, save with
+         user and reason, history row.
+plain:   Model.save() of the same row, no history (skip_history_when_saving), no checks.
+"""
+
+import argparse
+import time
+from datetime import date
+
+from _django import bench_database, median
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--saves", type=int, default=300)
+    args = parser.parse_args()
+
+    with bench_database() as (connection, name):
+        from django.db import models, transaction
+
+        from enrollment import services
+        from enrollment.models import Patient
+        from trialsite.models import Role
+        from trialsite.protocols import get_protocol
+        from trialsite.services import membership_grant, study_sync_from_protocol, system_user
+
+        system = system_user()
+        study = study_sync_from_protocol(actor=system, protocol=get_protocol("ICRG0201"))
+        site = study.sites.first()
+        membership_grant(actor=system, user=system, study=study, role=Role.COORDINATOR, site=site)
+        patient = services.patient_register(
+            actor=system, site=site, sex="F", birth_date=date(1960, 1, 1),
+            consent_date=date(2026, 1, 1), consent_version="1.0",
+        )
+        versions = ["1.0", "1.1"]
+
+        def audited(n):
+            p = Patient.objects.get(pk=patient.pk)
+            start = time.perf_counter()
+            for i in range(n):
+                p = services.patient_update(
+                    actor=system, patient=p, expected_version=p.version,
+                    reason="benchmark", consent_version=versions[i % 2],
+                )
+            return time.perf_counter() - start
+
+        def plain(n, atomic=True):
+            p = Patient.objects.get(pk=patient.pk)
+            p.skip_history_when_saving = True
+            start = time.perf_counter()
+            for i in range(n):
+                p.consent_version = versions[i % 2]
+                if atomic:
+                    with transaction.atomic():
+                        models.Model.save(p)
+                else:
+                    models.Model.save(p)
+            return time.perf_counter() - start
+
+        audited(20), plain(20), plain(20, atomic=False)  # warm caches and connections
+        a_times, p_times, q_times = [], [], []
+        for _ in range(args.rounds):
+            a_times.append(audited(args.saves))
+            p_times.append(plain(args.saves))
+            q_times.append(plain(args.saves, atomic=False))
+        a, p, q = (median(t) / args.saves for t in (a_times, p_times, q_times))
+        print(f"database: {connection.vendor} ({name}); {args.rounds} rounds × {args.saves} saves")
+        print(f"audited save (service):        {a * 1000:.3f} ms median ({1 / a:,.0f}/s)")
+        print(f"plain save in a transaction:   {p * 1000:.3f} ms median ({1 / p:,.0f}/s)")
+        print(f"plain save, autocommit:        {q * 1000:.3f} ms median ({1 / q:,.0f}/s)")
+        print(f"ratio audited / plain (transaction): {a / p:.2f}  (budget ≤ 2.5)")
+        print(f"ratio audited / plain (autocommit):  {a / q:.2f}")
+
+
+if __name__ == "__main__":
+    main()
