@@ -1,0 +1,1 @@
+"""Sponsor exports: streamed datasets, data dictionary, CDISC ODM, data packages, API tokens."""
