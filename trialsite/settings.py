@@ -256,6 +256,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "visits.tasks.send_visit_reminders",
         "schedule": crontab(hour=6, minute=0),
     },
+    # Samples: expected samples not recorded, shipments too long in transit, thawed arrivals.
+    "flag-sample-problems": {
+        "task": "biosamples.tasks.flag_sample_problems",
+        "schedule": crontab(hour=1, minute=45),
+    },
 }
 
 # Production hardening: all of it follows from DEBUG=0 so `check --deploy` passes out of the box.

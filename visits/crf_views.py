@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from trialsite import access
 from trialsite.forms import apply_service
 from visits import crf_selectors as selectors
-from visits import crf_services
+from visits import crf_services, visit_page
 from visits.crf_forms import FORMS, MissedForm, VoidForm
 from visits.crf_models import AE_TERMS, PATIENT_LISTS, VISIT_RECORDS, AdverseEvent
 from visits.models import Visit
@@ -81,6 +81,7 @@ def visit_detail(request, subject_id, code):
         "history": selectors.visit_history(visit, patient),
         "can_edit": can_edit,
         "can_report_missed": can_edit and visit.status == Visit.Status.PLANNED,
+        "panels": visit_page.panels_for(visit, patient, request.user),
     })
 
 

@@ -93,6 +93,9 @@ class Protocol:
     enrolment: EnrolmentPlan | None = None
     #: The visit schedule (``trialsite.protocols.schedule.Schedule``).
     schedule: object = None
+    #: What the schedule's sample codes mean, their processing limits and destination labs
+    #: (``trialsite.protocols.samples.SamplePlan``); None when the study collects no samples.
+    sample_plan: object = None
     #: A synthetic eligible candidate (screening values) and the change that makes it fail:
     #: the demo trial and the documentation use them.
     example_candidate: dict = field(default_factory=dict)

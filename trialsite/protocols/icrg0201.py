@@ -9,6 +9,7 @@ anastrozole 1 mg daily; pre/peri-menopausal women also get ovarian function supp
 from decimal import Decimal
 
 from trialsite.protocols import icrg0201_eligibility as eligibility
+from trialsite.protocols import icrg0201_samples as samples
 from trialsite.protocols import icrg0201_schedule as schedule
 from trialsite.protocols.base import Drug, DrugClass, EnrolmentPlan, Protocol, Sex, Site
 
@@ -82,6 +83,7 @@ PROTOCOL = Protocol(
         ovarian_suppression_variable="menopausal_status",
     ),
     schedule=schedule.SCHEDULE,
+    sample_plan=samples.SAMPLE_PLAN,
     example_candidate=eligibility.EXAMPLE_CANDIDATE,
     example_failure=eligibility.EXAMPLE_FAILURE,
 )

@@ -1,0 +1,1 @@
+"""Pure sample rules: no ORM, no settings, no clock (times come in as arguments)."""

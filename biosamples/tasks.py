@@ -1,0 +1,16 @@
+"""The daily sample check: set-based over all sites, as the system user, idempotent."""
+
+from datetime import date
+
+from celery import shared_task
+from django.utils import timezone
+
+from biosamples import services
+from trialsite.services import system_user
+
+
+@shared_task(acks_late=True)
+def flag_sample_problems(today=None):
+    day = timezone.localdate() if today is None else (
+        today if isinstance(today, date) else date.fromisoformat(today))
+    return services.sample_flags_refresh(actor=system_user(), today=day)
