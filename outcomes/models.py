@@ -109,9 +109,13 @@ class TumourAssessment(AuditedModel):
     class Meta:
         ordering = ["patient", "assessment_date"]
         constraints = [
+            # A voided assessment stays visible in the trail but frees its date and visit
+            # for the corrected one.
             models.UniqueConstraint(fields=["patient", "assessment_date"],
+                                    condition=Q(voided_at__isnull=True),
                                     name="tumour_assessment_date_once"),
-            models.UniqueConstraint(fields=["visit"], condition=Q(visit__isnull=False),
+            models.UniqueConstraint(fields=["visit"],
+                                    condition=Q(visit__isnull=False, voided_at__isnull=True),
                                     name="tumour_assessment_once_per_visit"),
             # Only a follow-up carrying a reported overall response may leave new lesions out.
             models.CheckConstraint(condition=~Q(new_lesions="") | ~Q(reported_response=""),

@@ -143,8 +143,9 @@ def study_endpoints(user, *, study=None, site=None):
             if baseline is not None:
                 timepoints = tuple(recist.assess(
                     baseline, [followup_input(a) for a in assessments[patient.pk]]))
-            endpoints = compute_endpoints(timepoints, enrolment.day1,
-                                          death_date=patient.death_date)
+            endpoints = compute_endpoints(
+                timepoints, enrolment.day1, death_date=patient.death_date,
+                **patient.site.study.protocol.response.bor_options())
         except recist.RecistError as exc:
             error = exc.message
         endpoints = _with_recorded_progression(endpoints, enrolment.progression_date,

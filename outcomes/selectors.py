@@ -15,6 +15,7 @@ from outcomes.models import (
     TumourAssessment,
 )
 from trialsite.audit import history_entries
+from visits.models import Visit
 
 
 def has_baseline(patient):
@@ -157,7 +158,8 @@ def working(patient, lesions=None, assessments=None):
     assessments = assessments if assessments is not None else (
         assessments_of(patient) if baseline is not None else [])
     result = {"baseline": baseline, "lesions": lesions, "rows": [], "best": None,
-              "error": None, "baseline_sum_mm": baseline.sum_mm if baseline else None}
+              "error": None, "progression_review": None,
+              "baseline_sum_mm": baseline.sum_mm if baseline else None}
     if baseline is None:
         return result
     try:
@@ -166,18 +168,65 @@ def working(patient, lesions=None, assessments=None):
         result["error"] = error.message
         return result
     day1 = reference_date(patient, baseline)
+    options = patient.site.study.protocol.response.bor_options()
     rows = []
     for index, (assessment, point) in enumerate(zip(assessments, points, strict=True)):
-        best = recist.best_overall_response(points[: index + 1], day1)
+        best = recist.best_overall_response(points[: index + 1], day1, **options)
         rows.append(Row(assessment=assessment, point=point, best_overall_response=str(best)))
     result["rows"] = rows
     result["best"] = rows[-1].best_overall_response if rows else None
+    result["progression_review"] = progression_review(
+        getattr(patient, "enrolment", None), assessments, points)
     return result
+
+
+def progression_review(enrolment, assessments, points):
+    """A sentence for the investigator when the radiological progression on record no longer
+    matches the assessments (one was corrected or voided after it was recorded), else None.
+
+    The recorded progression is never changed here: it ended the treatment schedule, and
+    only the investigator may judge whether it stands.
+    """
+    if (enrolment is None or enrolment.progression_date is None
+            or enrolment.progression_basis != "radiological"):
+        return None
+    found = recist.first_progression_date(points)
+    if found is None:
+        found = next((a.assessment_date for a in assessments
+                      if a.investigator_response == recist.Response.PD), None)
+    if found is not None:
+        found = max(found, enrolment.day1)
+    recorded = enrolment.progression_date
+    if found == recorded:
+        return None
+    if found is None:
+        return (f"Progression is recorded on {recorded:%Y-%m-%d} from the tumour assessments, "
+                "but the assessments as they now stand show no progression. The "
+                "investigator must review it; the schedule was not changed.")
+    return (f"Progression is recorded on {recorded:%Y-%m-%d}, but the tumour assessments as "
+            f"they now stand show first progression on {found:%Y-%m-%d}. The investigator "
+            "must review it; the schedule was not changed.")
 
 
 def assessment_at(visit):
     """The visit's tumour assessment, or None (one query)."""
     return TumourAssessment.objects.active().filter(visit=visit).first()
+
+
+def visit_for_assessment(patient, date):
+    """The patient's scheduled visit a tumour assessment dated ``date`` belongs to: one that
+    expects the tumour assessment, has none yet, is not missed or cancelled, and whose window
+    holds the date (the one whose target date is nearest), else None (two queries)."""
+    taken = set(TumourAssessment.objects.active().filter(patient=patient, visit__isnull=False)
+                .values_list("visit_id", flat=True))
+    candidates = [
+        v for v in Visit.objects.filter(patient=patient, window_start__lte=date,
+                                        window_end__gte=date)
+        .exclude(status__in=[Visit.Status.MISSED, Visit.Status.CANCELLED])
+        if FORM_CODE in v.forms and v.pk not in taken
+    ]
+    return min(candidates, key=lambda v: (abs((v.target_date - date).days), v.target_date),
+               default=None)
 
 
 def require_form(visit):

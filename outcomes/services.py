@@ -4,6 +4,7 @@ Validation and responses come from the pure RECIST 1.1 module; a ``RecistError``
 a ``ValidationError`` on the field it is about, with the module's own message.
 """
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -104,6 +105,15 @@ def baseline_record(*, actor, patient, date, targets, nontargets, method="CT"):
         raise ValidationError({"date": "The baseline date is required."})
     if date > _site_today(patient.site):
         raise ValidationError({"date": "The baseline date is in the future at the site."})
+    enrolment = Enrolment.objects.filter(patient=patient).first()
+    if enrolment is not None:
+        window = patient.site.study.protocol.response.baseline_window_days
+        earliest = enrolment.day1 - timedelta(days=window)
+        if not earliest <= date <= enrolment.day1:
+            raise ValidationError({"date": (
+                f"The baseline imaging must be within {window} days before day 1 "
+                f"({enrolment.day1:%Y-%m-%d}): from {earliest:%Y-%m-%d} to "
+                f"{enrolment.day1:%Y-%m-%d}.")})
     targets, nontargets = list(targets), list(nontargets)
     domain_targets = [_target(i, row) for i, row in enumerate(targets)]
     domain_nontargets = [_nontarget(i, row) for i, row in enumerate(nontargets)]
@@ -172,14 +182,15 @@ def assessment_record(*, actor, patient, visit, date, measurements=None, statuse
     if visit is not None:
         if visit.patient_id != patient.pk or FORM_CODE not in visit.forms:
             raise ValidationError("This visit has no tumour assessment.")
-        if TumourAssessment.objects.filter(visit=visit).exists():
+        if TumourAssessment.objects.active().filter(visit=visit).exists():
             raise ValidationError("This visit's tumour assessment is already recorded.")
     errors = {}
     if date is None:
         errors["date"] = "The assessment date is required."
     elif date > _site_today(site):
         errors["date"] = "The assessment date is in the future at the site."
-    elif TumourAssessment.objects.filter(patient=patient, assessment_date=date).exists():
+    elif (TumourAssessment.objects.active()
+          .filter(patient=patient, assessment_date=date).exists()):
         errors["date"] = f"An assessment is already recorded on {date:%Y-%m-%d}."
     if reported_response:
         if reported_response not in {r.value for r in recist.Response}:
@@ -391,14 +402,25 @@ def assessment_update(*, actor, assessment, expected_version, reason, measuremen
 
 def assessment_void(*, actor, assessment, reason, expected_version=None):
     """Void a follow-up assessment with a reason; it no longer counts for any response, and the
-    computed responses of the remaining assessments are recomputed. A progression already
-    recorded is not withdrawn."""
+    computed responses of the remaining assessments are recomputed. Its visit waits for a
+    tumour assessment again (the date and the visit are free for the corrected entry).
+
+    A progression already recorded is not withdrawn: it ended the treatment schedule, and only
+    the investigator can judge it. ``selectors.progression_review`` says, on every tumour page,
+    when the recorded progression no longer matches the assessments."""
     patient = assessment.patient
     access.require_data_entry(actor, patient.site)
     reason = _require_reason(reason, "void")
     baseline, _ = selectors.baseline_domain(patient)
     with transaction.atomic():
         record_void(assessment, actor=actor, reason=reason, expected_version=expected_version)
+        visit = assessment.visit
+        if visit is not None and FORM_CODE in visit.entered_forms:
+            visit_services.visit_record_forms(
+                actor=actor, visit=visit,
+                entered_forms=[f for f in visit.entered_forms if f != FORM_CODE],
+                actual_date=visit.actual_date,
+                reason=f"Tumour assessment voided: {reason}")
         try:
             _recompute(actor=actor, patient=patient, baseline=baseline,
                        reason=f"voiding the assessment of {assessment.assessment_date:%Y-%m-%d}")

@@ -72,6 +72,8 @@ def test_import_saves_baseline_and_followups_with_the_file_hash_in_the_trail(
         "subject_id": enrolled.subject_id,
         "baseline_date": (day1 - timedelta(days=7)).isoformat(),
         "baseline_recorded": True, "followups": 2,
+        # Day 56 is M2, which has no imaging; day 91 is inside M3's window (day 84 ± 7).
+        "visits": [None, "M3"],
         # PR (−31 %) confirmed 35 days later.
         "best_overall_response": "PR", "progression_date": None, "sha256": sha,
     }
@@ -79,7 +81,10 @@ def test_import_saves_baseline_and_followups_with_the_file_hash_in_the_trail(
                         "TargetMeasurement": 4, "NonTargetStatus": 2}
     assessments = list(TumourAssessment.objects.filter(patient=enrolled))
     assert [a.computed_response for a in assessments] == ["PR", "PR"]
-    assert all(a.visit is None for a in assessments)
+    assert [a.visit.code if a.visit else None for a in assessments] == [None, "M3"]
+    m3 = Visit.objects.get(patient=enrolled, code="M3")
+    assert "tumour_assessment" in m3.entered_forms
+    assert m3.actual_date == day1 + timedelta(days=91)
     reason = f"Imported from core-lab file corelab.json sha256:{sha}"
     for model in MODELS:
         rows = list(model.history.all())

@@ -352,3 +352,59 @@ def test_voiding_recomputes_the_later_responses(with_baseline, coordinator):
     assert second.computed_response == "SD" and second.disagreement
     assert "Recomputed after" in second.history.order_by("-history_id").first(
     ).history_change_reason
+
+
+def test_a_voided_assessment_frees_its_visit_and_date_for_the_corrected_entry(
+        with_baseline, coordinator):
+    m3 = visit(with_baseline, "M3")
+    first = services.assessment_record(
+        actor=coordinator, patient=with_baseline, visit=m3, date=m3.target_date,
+        measurements={"T1": Decimal("45")}, statuses={"NT1": "PRESENT"}, new_lesions="NO")
+    assert "tumour_assessment" in visit(with_baseline, "M3").entered_forms
+    services.assessment_void(actor=coordinator, assessment=_assessment(first.pk),
+                             reason="Entered at the wrong visit")
+    m3 = visit(with_baseline, "M3")
+    assert "tumour_assessment" not in m3.entered_forms
+    assert m3.history.order_by("-history_id").first().history_change_reason == (
+        "Tumour assessment voided: Entered at the wrong visit")
+    assert selectors.assessment_at(m3) is None
+    again = services.assessment_record(
+        actor=coordinator, patient=_reload(with_baseline), visit=m3, date=m3.target_date,
+        measurements={"T1": Decimal("44")}, statuses={"NT1": "PRESENT"}, new_lesions="NO")
+    assert selectors.assessment_at(m3).pk == again.pk
+    assert TumourAssessment.objects.filter(visit=m3).count() == 2  # the voided one stays
+    assert "tumour_assessment" in visit(with_baseline, "M3").entered_forms
+
+
+def test_a_progression_no_longer_shown_by_the_assessments_is_flagged_not_withdrawn(
+        with_baseline, coordinator):
+    day1 = Enrolment.objects.get(patient=with_baseline).day1
+    pd = services.assessment_record(
+        actor=coordinator, patient=with_baseline, visit=None, date=day1 + timedelta(days=56),
+        measurements={"T1": Decimal("61")}, statuses={"NT1": "PRESENT"}, new_lesions="NO")
+    assert Enrolment.objects.get(patient=with_baseline).progression_date == pd.assessment_date
+    assert selectors.working(_reload(with_baseline))["progression_review"] is None
+    # 61 mm was a typo for 51 mm: SD, no progression any more.
+    assessment = _assessment(pd.pk)
+    services.assessment_update(actor=coordinator, assessment=assessment,
+                               expected_version=assessment.version, reason="Typo",
+                               measurements={"T1": Decimal("51")}, statuses={"NT1": "PRESENT"})
+    enrolment = Enrolment.objects.get(patient=with_baseline)
+    assert enrolment.progression_date == pd.assessment_date  # never silently withdrawn
+    review = selectors.working(_reload(with_baseline))["progression_review"]
+    assert review.startswith(f"Progression is recorded on {pd.assessment_date:%Y-%m-%d}")
+    assert "show no progression" in review
+
+
+def test_the_baseline_must_be_within_the_protocol_window_before_day_1(on_treatment,
+                                                                       coordinator):
+    day1 = Enrolment.objects.get(patient=on_treatment).day1
+    for when in (day1 - timedelta(days=29), day1 + timedelta(days=1)):
+        with pytest.raises(ValidationError) as excinfo:
+            services.baseline_record(actor=coordinator, patient=on_treatment, date=when,
+                                     targets=[target("T1", "liver", "50")], nontargets=[])
+        assert "within 28 days before day 1" in excinfo.value.message_dict["date"][0]
+    services.baseline_record(actor=coordinator, patient=on_treatment,
+                             date=day1 - timedelta(days=28),
+                             targets=[target("T1", "liver", "50")], nontargets=[])
+    assert TargetLesion.objects.filter(patient=on_treatment).count() == 1

@@ -69,6 +69,25 @@ class EnrolmentPlan:
 
 
 @dataclass(frozen=True)
+class ResponsePlan:
+    """How the study reads tumour response (RECIST 1.1 §4.6 leaves these to the protocol)."""
+
+    #: SD counts for the best overall response only at a time point this long after day 1.
+    min_sd_days: int = 42
+    #: CR and PR need a confirming assessment at least this many days later...
+    confirm_days: int = 28
+    #: ...when response is a primary endpoint of a non-randomised trial (§4.6); otherwise not.
+    confirmation_required: bool = True
+    #: Baseline imaging may be at most this many days before day 1.
+    baseline_window_days: int = 28
+
+    def bor_options(self):
+        """Keyword arguments of ``best_overall_response`` and ``compute_endpoints``."""
+        return {"min_sd_days": self.min_sd_days, "confirm_days": self.confirm_days,
+                "confirmation_required": self.confirmation_required}
+
+
+@dataclass(frozen=True)
 class Protocol:
     code: str
     registry_id: str
@@ -100,6 +119,8 @@ class Protocol:
     #: the demo trial and the documentation use them.
     example_candidate: dict = field(default_factory=dict)
     example_failure: dict = field(default_factory=dict)
+    #: How tumour response is read (confirmation, minimum SD duration, baseline window).
+    response: ResponsePlan = field(default_factory=ResponsePlan)
 
     def variable(self, name):
         for variable in self.eligibility_variables:

@@ -11,7 +11,15 @@ from decimal import Decimal
 from trialsite.protocols import icrg0201_eligibility as eligibility
 from trialsite.protocols import icrg0201_samples as samples
 from trialsite.protocols import icrg0201_schedule as schedule
-from trialsite.protocols.base import Drug, DrugClass, EnrolmentPlan, Protocol, Sex, Site
+from trialsite.protocols.base import (
+    Drug,
+    DrugClass,
+    EnrolmentPlan,
+    Protocol,
+    ResponsePlan,
+    Sex,
+    Site,
+)
 
 PROTOCOL = Protocol(
     code="ICRG0201",
@@ -86,4 +94,8 @@ PROTOCOL = Protocol(
     sample_plan=samples.SAMPLE_PLAN,
     example_candidate=eligibility.EXAMPLE_CANDIDATE,
     example_failure=eligibility.EXAMPLE_FAILURE,
+    # Objective response is the primary endpoint of this non-randomised phase II trial:
+    # CR/PR need confirmation >= 4 weeks later; SD counts from 6 weeks after day 1.
+    response=ResponsePlan(min_sd_days=42, confirm_days=28, confirmation_required=True,
+                          baseline_window_days=28),
 )

@@ -10,7 +10,15 @@ from decimal import Decimal
 
 from trialsite.protocols import palmares2_eligibility as eligibility
 from trialsite.protocols import palmares2_schedule as schedule
-from trialsite.protocols.base import Drug, DrugClass, EnrolmentPlan, Protocol, Sex, Site
+from trialsite.protocols.base import (
+    Drug,
+    DrugClass,
+    EnrolmentPlan,
+    Protocol,
+    ResponsePlan,
+    Sex,
+    Site,
+)
 
 _ITALIAN_CENTRES = (
     ("ITMI1", "Milano", "Oncologia Medica, Istituto tumori (coordinating centre)", 400),
@@ -89,4 +97,7 @@ PROTOCOL = Protocol(
     schedule=schedule.SCHEDULE,
     example_candidate=eligibility.EXAMPLE_CANDIDATE,
     example_failure=eligibility.EXAMPLE_FAILURE,
+    # Response is not a primary endpoint of this observational study: RECIST 1.1 §4.6 does not
+    # ask for confirmation of CR/PR then, and real-world records rarely have it.
+    response=ResponsePlan(confirmation_required=False),
 )

@@ -42,9 +42,6 @@ from outcomes.models import (
 from trialsite import access
 from trialsite.models import User
 
-#: How long before day 1 the baseline imaging may be (the protocol's screening window).
-BASELINE_WINDOW_DAYS = 28
-
 #: The records an import creates; each new one is given the import's reason for its history.
 IMPORTED_MODELS = (TargetLesion, NonTargetLesion, TumourAssessment, TargetMeasurement,
                    NonTargetStatus)
@@ -167,10 +164,11 @@ class Command(BaseCommand):
         if reference_date != enrolment.day1:
             raise _refuse(f"document.reference_date {reference_date:%Y-%m-%d} is not "
                           f"{subject_id}'s day 1 ({enrolment.day1:%Y-%m-%d})")
-        earliest = enrolment.day1 - timedelta(days=BASELINE_WINDOW_DAYS)
+        window = patient.site.study.protocol.response.baseline_window_days
+        earliest = enrolment.day1 - timedelta(days=window)
         if baseline.date < earliest:
             raise _refuse(f"baseline.date {baseline.date:%Y-%m-%d} is more than "
-                          f"{BASELINE_WINDOW_DAYS} days before day 1 "
+                          f"{window} days before day 1 "
                           f"({enrolment.day1:%Y-%m-%d}); the earliest is {earliest:%Y-%m-%d}")
 
         lesions = selectors.baseline_lesions(patient)
@@ -210,15 +208,18 @@ class Command(BaseCommand):
                         nontargets=[{"lesion_id": n.id, "organ": n.organ or ""}
                                     for n in baseline.nontargets])
                 for index, followup in enumerate(followups):
+                    # Each read joins the scheduled visit whose window holds its date (that
+                    # visit's tumour assessment is then entered); otherwise it is unscheduled.
+                    visit = selectors.visit_for_assessment(patient, followup.date)
                     try:
                         if followup.overall is not None:
                             # Only an overall response assessed elsewhere: stored as reported.
                             services.assessment_record(
-                                actor=user, patient=patient, visit=None, date=followup.date,
+                                actor=user, patient=patient, visit=visit, date=followup.date,
                                 reported_response=str(followup.overall))
                             continue
                         services.assessment_record(
-                            actor=user, patient=patient, visit=None, date=followup.date,
+                            actor=user, patient=patient, visit=visit, date=followup.date,
                             measurements=dict(followup.targets),
                             statuses={key: str(value)
                                       for key, value in followup.nontargets.items()},
@@ -236,6 +237,9 @@ class Command(BaseCommand):
         return {
             "subject_id": patient.subject_id,
             "baseline_date": baseline.date.isoformat(),
+            "visits": [a.visit.code if a.visit else None
+                       for a in selectors.assessments_of(patient)
+                       if a.assessment_date in seen],
             "baseline_recorded": not has_baseline,
             "followups": len(followups),
             "best_overall_response": working["best"],
