@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from biosamples import pdf, selectors, services
 from biosamples.forms import (
@@ -203,10 +203,18 @@ def box_map(request, pk):
     return _box_page(request, selectors.box_get(user=request.user, pk=pk))
 
 
+def _post_only(request):
+    """POST-only actions look the object up first, so a foreign one answers 404 to any method."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return None
+
+
 @login_required
-@require_POST
 def box_store(request, pk):
     box = selectors.box_get(user=request.user, pk=pk)
+    if refused := _post_only(request):
+        return refused
     site = box.rack.freezer.site
     _require_entry(request.user, site)
     form = StoreForm(request.POST, box=box)
@@ -277,9 +285,10 @@ def _error_list(exc):
 
 
 @login_required
-@require_POST
 def shipment_add(request, pk):
     shipment = selectors.shipment_get(user=request.user, pk=pk)
+    if refused := _post_only(request):
+        return refused
     _require_entry(request.user, shipment.site)
     ids = [int(x) for x in request.POST.getlist("aliquot") if x.isdigit()]
     aliquots = list(Aliquot.objects.filter(site=shipment.site, pk__in=ids).select_related(
@@ -296,9 +305,10 @@ def shipment_add(request, pk):
 
 
 @login_required
-@require_POST
 def shipment_remove(request, pk):
     shipment = selectors.shipment_get(user=request.user, pk=pk)
+    if refused := _post_only(request):
+        return refused
     _require_entry(request.user, shipment.site)
     aliquot = Aliquot.objects.filter(site=shipment.site,
                                      pk=request.POST.get("aliquot") or 0).select_related(
@@ -314,9 +324,10 @@ def shipment_remove(request, pk):
 
 
 @login_required
-@require_POST
 def shipment_ship(request, pk):
     shipment = selectors.shipment_get(user=request.user, pk=pk)
+    if refused := _post_only(request):
+        return refused
     _require_entry(request.user, shipment.site)
     with site_time(shipment.site):
         form = ShipForm(request.POST)
@@ -414,7 +425,6 @@ def shipment_receive(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def results_upload(request, code):
-    _require_lab(request.user)
     study = next((s for s in selectors.lab_studies(request.user) if s.code == code), None)
     if study is None:
         raise Http404("No such study")

@@ -170,16 +170,19 @@ class ShipmentViewSet(viewsets.ReadOnlyModelViewSet):
         return (Shipment.objects.visible_to_any_role(self.request.user).select_related("site")
                 .prefetch_related(Prefetch("items", queryset=items, to_attr="live_items")))
 
-    @extend_schema(request=ReceiveSerializer, responses={200: ShipmentSerializer})
-    @action(detail=True, methods=["post"])
+    @extend_schema(methods=["GET"], request=None, responses={200: ShipmentSerializer})
+    @extend_schema(methods=["POST"], request=ReceiveSerializer,
+                   responses={200: ShipmentSerializer})
+    @action(detail=True, methods=["get", "post"])
     def receive(self, request, pk=None):
-        """The central laboratory records the receipt: condition and each aliquot's outcome."""
-        if not pk or not str(pk).isdigit():
-            raise NotFound("No such shipment.")
+        """The central laboratory's receipt: GET shows what to tick, POST records the
+        condition and each aliquot's outcome (received, missing, damaged)."""
         shipment = Shipment.objects.lab_visible_to(request.user).select_related(
-            "site__study").filter(pk=pk).first()
+            "site__study").filter(pk=pk if str(pk).isdigit() else 0).first()
         if shipment is None:
             raise NotFound("No such shipment.")
+        if request.method == "GET":
+            return Response(ShipmentSerializer(self.get_queryset().get(pk=shipment.pk)).data)
         data = ReceiveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

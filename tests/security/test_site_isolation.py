@@ -76,6 +76,44 @@ def _visit_list_items(world, role):
              "pk": _foreign_visit(p)[1].pk} for p in foreign_patients(world, role)]
 
 
+def _foreign_biosamples(patient):
+    """A sample with one aliquot, a box and a shipped shipment at a foreign patient's site."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from biosamples.models import Aliquot, Box, Freezer, Rack, Sample, Shipment
+    from trialsite.audit import audited_save
+    from trialsite.services import system_user
+
+    site, actor = patient.site, system_user()
+    sample = Sample.objects.filter(site=site).first()
+    if sample is None:
+        visit = _foreign_visit(patient)[0]
+        sample = audited_save(Sample(site=site, visit=visit, sample_code="liquid_biopsy",
+                                     status=Sample.Status.COLLECTED,
+                                     drawn_at=datetime(2026, 1, 29, 8, tzinfo=UTC)), actor=actor)
+        audited_save(Aliquot(site=site, sample=sample, label=f"{patient.subject_id}-BL-LB-01",
+                             number=1, volume_ml=Decimal("0.5")), actor=actor)
+        rack = audited_save(Rack(freezer=audited_save(Freezer(site=site, name="F"), actor=actor),
+                                 name="R"), actor=actor)
+        audited_save(Box(rack=rack, name="B"), actor=actor)
+        audited_save(Shipment(site=site, reference=f"{site.code}-SH001", destination_lab="QOLAB",
+                              status="shipped", shipped_at=datetime(2026, 2, 1, tzinfo=UTC)),
+                     actor=actor)
+    return {"sample": sample, "aliquot": Aliquot.objects.get(sample=sample),
+            "box": Box.objects.get(rack__freezer__site=site),
+            "shipment": Shipment.objects.get(site=site)}
+
+
+def _bio(kind):
+    return lambda w, r: [{"pk": _foreign_biosamples(p)[kind].pk}
+                         for p in foreign_patients(w, r)]
+
+
+def _expected_samples(world, role):
+    return [{**kwargs, "sample_code": "liquid_biopsy"} for kwargs in _visits(world, role)]
+
+
 #: route name → (world, role) → kwargs of objects that must answer 404
 OBJECT_ROUTES = {
     "patient-detail": _patients,
@@ -108,6 +146,27 @@ OBJECT_ROUTES = {
     "visit-form-item-void": _visit_list_items,
     "tumour-baseline": _patients,
     "tumour-assessment": _visits,
+    "sample-draw": _expected_samples,
+    "sample-not-collected": _expected_samples,
+    "visit-sample-labels": _visits,
+    "sample-process": _bio("sample"),
+    "sample-custody": _bio("sample"),
+    "site-storage": lambda w, r: [{"code": s.code} for s in foreign_sites(w, r)],
+    "site-shipments": lambda w, r: [{"code": s.code} for s in foreign_sites(w, r)],
+    "box-map": _bio("box"),
+    "box-store": _bio("box"),
+    "shipment-detail": _bio("shipment"),
+    "shipment-add": _bio("shipment"),
+    "shipment-remove": _bio("shipment"),
+    "shipment-ship": _bio("shipment"),
+    "shipment-manifest-csv": _bio("shipment"),
+    "shipment-manifest-pdf": _bio("shipment"),
+    "shipment-receive": _bio("shipment"),
+    "lab-results-upload": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "sample-api-detail": _bio("sample"),
+    "aliquot-api-detail": _bio("aliquot"),
+    "shipment-api-detail": _bio("shipment"),
+    "shipment-api-receive": _bio("shipment"),
 }
 
 #: list routes whose pages or payloads must not mention a foreign patient
