@@ -190,7 +190,8 @@ class Aliquot(AuditedModel):
             models.CheckConstraint(
                 condition=(Q(box__isnull=True, position_row__isnull=True,
                              position_column__isnull=True)
-                           | Q(box__isnull=False, position_row__gte=1,
+                           | Q(box__isnull=False, position_row__isnull=False,
+                               position_column__isnull=False, position_row__gte=1,
                                position_column__gte=1)),
                 name="aliquot_position_complete"),
             models.CheckConstraint(condition=Q(volume_ml__gt=0), name="aliquot_volume_positive"),
