@@ -6,7 +6,7 @@ from django import forms
 
 from outcomes.domain import recist
 from outcomes.models import Method, NewLesionsChoice, NonTargetStatusChoice, ResponseChoice
-from trialsite.forms import DateInput
+from trialsite.forms import AuditedChangeForm, DateInput
 
 TARGET_ROWS = 6  # one more than RECIST allows, so "too many targets" is said, not hidden
 NONTARGET_ROWS = 5
@@ -67,10 +67,15 @@ def _measurement(raw):
 
 
 class AssessmentForm(forms.Form):
-    """A follow-up: one field per baseline lesion, new lesions, the investigator's response."""
+    """A follow-up: one field per baseline lesion, new lesions, the investigator's response.
+
+    With ``reported=True`` the form also offers an overall response assessed elsewhere (real-
+    world records), given instead of the readings.
+    """
 
     date = forms.DateField(label="Assessment date", widget=DateInput())
-    new_lesions = forms.ChoiceField(label="New lesions", choices=NewLesionsChoice.choices)
+    new_lesions = forms.ChoiceField(label="New lesions", required=False,
+                                    choices=[("", "—"), *NewLesionsChoice.choices])
     new_lesion_site = forms.CharField(label="Site of new lesions", max_length=200,
                                       required=False)
     investigator_response = forms.ChoiceField(
@@ -78,9 +83,17 @@ class AssessmentForm(forms.Form):
         choices=[("", "— not given —"), *ResponseChoice.choices],
         help_text="Optional: a response that differs from the computed one is flagged.",
     )
+    reported_response = forms.ChoiceField(
+        label="Or: overall response reported from elsewhere", required=False,
+        choices=[("", "— readings entered above —"), *ResponseChoice.choices],
+        help_text="Only when no lesion readings are available (e.g. a radiology report): the "
+                  "response is used as given.",
+    )
 
-    def __init__(self, *args, lesions, **kwargs):
+    def __init__(self, *args, lesions, reported=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not reported:
+            del self.fields["reported_response"]
         self.targets = lesions["targets"]
         self.nontargets = lesions["nontargets"]
         for lesion in self.targets:
@@ -91,16 +104,31 @@ class AssessmentForm(forms.Form):
             )
         for lesion in self.nontargets:
             self.fields[f"nontarget_{lesion.lesion_id}"] = forms.ChoiceField(
-                label=f"{lesion.lesion_id} {lesion.organ}", choices=NonTargetStatusChoice.choices)
+                label=f"{lesion.lesion_id} {lesion.organ}", required=False,
+                choices=[("", "—"), *NonTargetStatusChoice.choices])
 
     def clean(self):
         data = super().clean()
+        reported = data.get("reported_response")
         for lesion in self.targets:
             name = f"target_{lesion.lesion_id}"
             try:
                 data[name] = _measurement(self.data.get(self.add_prefix(name)))
             except forms.ValidationError as error:
                 self.add_error(name, error)
+        if reported:
+            given = [n for n in self.fields if n.startswith(("target_", "nontarget_"))
+                     and data.get(n) not in (None, "")]
+            for name in given:
+                self.add_error(name, "Leave the readings empty when the response is reported "
+                                     "from elsewhere.")
+            return data
+        for lesion in self.nontargets:
+            name = f"nontarget_{lesion.lesion_id}"
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, "Give this lesion's status (NE if not evaluated).")
+        if not data.get("new_lesions") and "new_lesions" not in self.errors:
+            self.add_error("new_lesions", "Say whether there are new lesions.")
         return data
 
     def measurements(self):
@@ -109,4 +137,47 @@ class AssessmentForm(forms.Form):
 
     def statuses(self):
         return {n.lesion_id: self.cleaned_data[f"nontarget_{n.lesion_id}"]
-                for n in self.nontargets}
+                for n in self.nontargets if self.cleaned_data.get(f"nontarget_{n.lesion_id}")}
+
+
+class AssessmentCorrectionForm(AssessmentForm, AuditedChangeForm):
+    """Correct a recorded follow-up: the same readings (or the reported response), the version
+    it was loaded at and the reason. The date stays: void and re-enter to change it."""
+
+    def __init__(self, *args, assessment, **kwargs):
+        super().__init__(*args, reported=assessment.is_reported, **kwargs)
+        del self.fields["date"]
+        if assessment.is_reported:
+            for name in [n for n in self.fields
+                         if n.startswith(("target_", "nontarget_", "new_lesion"))]:
+                del self.fields[name]
+            self.targets, self.nontargets = [], []
+            self.fields["reported_response"].required = True
+            self.fields["reported_response"].label = "Overall response reported from elsewhere"
+
+    def clean(self):
+        if "reported_response" in self.fields:
+            return forms.Form.clean(self)
+        return super().clean()
+
+
+def correction_initial(assessment):
+    """The correction form's starting values: what is recorded now."""
+    initial = {"version": assessment.version, "new_lesions": assessment.new_lesions,
+               "new_lesion_site": assessment.new_lesion_site,
+               "investigator_response": assessment.investigator_response,
+               "reported_response": assessment.reported_response}
+    for m in assessment.measurements.all():
+        initial[f"target_{m.lesion.lesion_id}"] = (
+            m.diameter_mm if m.state == m.State.MEASURED
+            else recist.TSTM if m.state == m.State.TSTM else "")
+    for s in assessment.statuses.all():
+        initial[f"nontarget_{s.lesion.lesion_id}"] = s.status
+    return initial
+
+
+class VoidForm(AuditedChangeForm):
+    """Void a record with a reason (it stays in the audit trail)."""
+
+    reason = forms.CharField(label="Reason for voiding", max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 2}))

@@ -13,13 +13,17 @@ from outcomes import selectors, services
 from outcomes.forms import (
     NONTARGET_ROWS,
     TARGET_ROWS,
+    AssessmentCorrectionForm,
     AssessmentForm,
     BaselineForm,
     NonTargetFormSet,
     TargetFormSet,
+    VoidForm,
     baseline_initial,
+    correction_initial,
 )
 from trialsite import access
+from trialsite.forms import apply_service
 from visits import crf_selectors
 from visits.crf_services import CLOSED_STATUSES
 
@@ -117,47 +121,82 @@ def _renumber(error, targets, nontargets):
 @login_required
 @require_http_methods(["GET", "POST"])
 def tumour_assessment(request, subject_id, code):
+    """A visit's tumour assessment: enter it; once recorded, its working, and for the site's
+    staff a correction form (readings again, a reason, the version loaded) and a void form."""
     patient, visit = crf_selectors.visit_get(user=request.user, subject_id=subject_id, code=code)
     selectors.require_form(visit)
     if request.method == "POST":
         _require_data_entry(request.user, patient)
     lesions = selectors.baseline_lesions(patient)
     assessment = selectors.assessment_at(visit)
-    can_edit = (_can_edit(request.user, patient) and assessment is None
-                and visit.status not in CLOSED_STATUSES
-                and bool(lesions["targets"] or lesions["nontargets"]))
-    form = None
-    if can_edit:
-        if request.method == "POST":
-            form = AssessmentForm(request.POST, lesions=lesions)
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    services.assessment_record(
-                        actor=request.user, patient=patient, visit=visit, date=data["date"],
-                        measurements=form.measurements(), statuses=form.statuses(),
-                        new_lesions=data["new_lesions"],
-                        new_lesion_site=data["new_lesion_site"],
-                        investigator_response=data["investigator_response"] or None)
-                except ValidationError as error:
-                    _put_errors(error, form)
-                else:
-                    messages.success(request, f"Tumour assessment at {visit.code} recorded.")
-                    return redirect("tumour-assessment", subject_id=patient.subject_id,
-                                    code=visit.code)
-        else:
-            form = AssessmentForm(lesions=lesions, initial={
-                "date": visit.actual_date or min(visit.target_date,
-                                                 crf_selectors.site_today(patient.site)),
-                "new_lesions": "NO"})
+    editable = _can_edit(request.user, patient)
+    can_enter = (editable and assessment is None and visit.status not in CLOSED_STATUSES
+                 and bool(lesions["targets"] or lesions["nontargets"]))
+    reported = patient.site.study.protocol.response.reported_responses
+    action = request.POST.get("action", "enter") if request.method == "POST" else None
+    form = correction = void = conflict = None
+    if can_enter:
+        form = AssessmentForm(request.POST if action == "enter" else None, lesions=lesions,
+                              reported=reported, initial={
+                                  "date": visit.actual_date or min(
+                                      visit.target_date, crf_selectors.site_today(patient.site)),
+                                  "new_lesions": "NO"})
+        if action == "enter" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.assessment_record(
+                    actor=request.user, patient=patient, visit=visit, date=data["date"],
+                    measurements=form.measurements(), statuses=form.statuses(),
+                    new_lesions=data["new_lesions"],
+                    new_lesion_site=data["new_lesion_site"],
+                    investigator_response=data["investigator_response"] or None,
+                    reported_response=data.get("reported_response") or None)
+            except ValidationError as error:
+                _put_errors(error, form)
+            else:
+                messages.success(request, f"Tumour assessment at {visit.code} recorded.")
+                return redirect("tumour-assessment", subject_id=patient.subject_id,
+                                code=visit.code)
+    elif editable and assessment is not None:
+        correction = AssessmentCorrectionForm(
+            request.POST if action == "correct" else None, lesions=lesions,
+            assessment=assessment, initial=correction_initial(assessment), prefix="correct")
+        void = VoidForm(request.POST if action == "void" else None, prefix="void",
+                        initial={"version": assessment.version})
+        if action == "correct" and correction.is_valid():
+            data = correction.cleaned_data
+            readings = {} if assessment.is_reported else {
+                "measurements": correction.measurements(), "statuses": correction.statuses(),
+                "new_lesions": data["new_lesions"], "new_lesion_site": data["new_lesion_site"]}
+            _, conflict = apply_service(correction, lambda: services.assessment_update(
+                actor=request.user, assessment=assessment, expected_version=data["version"],
+                reason=data["reason"], investigator_response=data["investigator_response"],
+                reported_response=data.get("reported_response") or None, **readings))
+            if correction.is_valid() and conflict is None:
+                messages.success(request, f"Tumour assessment at {visit.code} corrected.")
+                return redirect("tumour-assessment", subject_id=patient.subject_id,
+                                code=visit.code)
+        elif action == "void" and void.is_valid():
+            data = void.cleaned_data
+            _, conflict = apply_service(void, lambda: services.assessment_void(
+                actor=request.user, assessment=assessment, reason=data["reason"],
+                expected_version=data["version"]))
+            if void.is_valid() and conflict is None:
+                messages.success(request, f"Tumour assessment at {visit.code} voided; the "
+                                          "visit waits for its tumour assessment again.")
+                return redirect("tumour-assessment", subject_id=patient.subject_id,
+                                code=visit.code)
     elif request.method == "POST":
         raise PermissionDenied("This tumour assessment cannot be entered here.")
+    if request.method == "POST" and action not in {"enter", "correct", "void"}:
+        raise PermissionDenied("Unknown action.")
     working = selectors.working(patient, lesions)
     row = next((r for r in working["rows"] if assessment and r.assessment.pk == assessment.pk),
                None)
     return render(request, "outcomes/assessment.html", {
         "patient": patient, "visit": visit, "lesions": lesions, "assessment": assessment,
-        "row": row, "working": working, "form": form,
+        "row": row, "working": working, "form": form, "correction": correction,
+        "void": void, "conflict": conflict,
         "history": selectors.assessment_history(assessment, patient),
     })
 

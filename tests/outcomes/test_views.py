@@ -158,3 +158,114 @@ def test_a_reported_response_is_shown_as_reported(client, with_baseline, coordin
     page = response.content.decode()
     assert "reported: PR" in page
     assert "No lesion readings" in page
+
+
+# --- correcting and voiding on the page; responses reported from elsewhere ------------------
+
+
+def _enter_m3(client, patient, mm="35"):
+    m3 = visit(patient, "M3")
+    response = client.post(assessment_url(patient, "M3"), {
+        "date": m3.target_date.isoformat(), "new_lesions": "NO", "target_T1": mm,
+        "nontarget_NT1": "PRESENT"})
+    assert response.status_code == 302, response.context["form"].errors
+    return TumourAssessment.objects.active().get(visit=m3)
+
+
+def test_a_correction_on_the_page_needs_a_reason_and_recomputes(client, with_baseline,
+                                                                 coordinator):
+    client.force_login(coordinator)
+    assessment = _enter_m3(client, with_baseline)
+    url = assessment_url(with_baseline, "M3")
+    page = client.get(url)
+    assert page.context["correction"]["target_T1"].value() == Decimal("35.0")
+    post = {"action": "correct", "correct-version": assessment.version,
+            "correct-target_T1": "45", "correct-nontarget_NT1": "PRESENT",
+            "correct-new_lesions": "NO", "correct-reason": ""}
+    response = client.post(url, post)
+    assert response.status_code == 200
+    assert "reason" in response.context["correction"].errors
+    response = client.post(url, {**post, "correct-reason": "Misread the report"})
+    assert response.status_code == 302
+    assessment.refresh_from_db()
+    assert assessment.computed_response == "SD"
+    assert assessment.history.order_by("-history_id").first().history_user == coordinator
+    # A second tab still holding the old version gets the conflict panel, nothing saved.
+    response = client.post(url, {**post, "correct-target_T1": "20",
+                                 "correct-reason": "Other tab"})
+    assert response.status_code == 200
+    assert response.context["conflict"] is not None
+    assert "Changed by someone else meanwhile" in response.content.decode()
+    assert assessment.measurements.get().diameter_mm == Decimal("45")
+
+
+def test_voiding_on_the_page_frees_the_visit_for_a_new_entry(client, with_baseline,
+                                                            coordinator):
+    client.force_login(coordinator)
+    assessment = _enter_m3(client, with_baseline)
+    url = assessment_url(with_baseline, "M3")
+    response = client.post(url, {"action": "void", "void-version": assessment.version,
+                                 "void-reason": ""})
+    assert response.status_code == 200 and "reason" in response.context["void"].errors
+    response = client.post(url, {"action": "void", "void-version": assessment.version,
+                                 "void-reason": "Scan of another patient"})
+    assert response.status_code == 302
+    page = client.get(url)
+    assert page.context["assessment"] is None and page.context["form"] is not None
+    again = _enter_m3(client, with_baseline, mm="40")
+    assert again.pk != assessment.pk
+    assessment.refresh_from_db()
+    assert assessment.is_voided and assessment.void_reason == "Scan of another patient"
+
+
+@pytest.mark.parametrize("role", READERS)
+def test_readers_get_no_correction_or_void_forms(client, with_baseline, coordinator, role):
+    from tests.factories import UserFactory, grant
+
+    client.force_login(coordinator)
+    assessment = _enter_m3(client, with_baseline)
+    site = with_baseline.site
+    reader = (grant(UserFactory(), role, site=site) if role == Role.MONITOR
+              else grant(UserFactory(), role, study=site.study))
+    client.force_login(reader)
+    url = assessment_url(with_baseline, "M3")
+    page = client.get(url)
+    assert page.status_code == 200 and page.context["correction"] is None
+    response = client.post(url, {"action": "void", "void-version": assessment.version,
+                                 "void-reason": "no"})
+    assert response.status_code == 403
+    assert not TumourAssessment.objects.get(pk=assessment.pk).is_voided
+
+
+def test_a_real_world_study_offers_a_reported_response_instead_of_readings(client, world):
+    from tests.factories import enrol, site_coordinator
+
+    coordinator = site_coordinator(world.patient_b1.site)
+    patient = enrol(world.patient_b1, coordinator=coordinator)
+    day1 = patient.enrolment.day1
+    services.baseline_record(actor=coordinator, patient=patient, date=day1,
+                             targets=[target("T1", "liver", "50")],
+                             nontargets=[{"lesion_id": "NT1", "organ": "bone"}])
+    first = [v for v in patient.visits.order_by("target_date")
+             if "tumour_assessment" in v.forms and v.target_date > day1][0]
+    client.force_login(coordinator)
+    url = assessment_url(patient, first.code)
+    page = client.get(url)
+    assert "reported_response" in page.context["form"].fields
+    when = min(first.target_date, first.window_end).isoformat()
+    response = client.post(url, {"date": when, "reported_response": "PR",
+                                 "target_T1": "30"})
+    assert response.status_code == 200
+    assert "target_T1" in response.context["form"].errors
+    response = client.post(url, {"date": when, "reported_response": "PR"})
+    assert response.status_code == 302, response.context["form"].errors
+    saved = TumourAssessment.objects.get(visit=first)
+    assert (saved.reported_response, saved.computed_response) == ("PR", "PR")
+    assert not saved.measurements.exists()
+
+
+def test_a_trial_with_central_recist_offers_no_reported_response(client, with_baseline,
+                                                                 coordinator):
+    client.force_login(coordinator)
+    page = client.get(assessment_url(with_baseline, "M3"))
+    assert "reported_response" not in page.context["form"].fields

@@ -80,6 +80,9 @@ class ResponsePlan:
     confirmation_required: bool = True
     #: Baseline imaging may be at most this many days before day 1.
     baseline_window_days: int = 28
+    #: The entry page offers an overall response assessed elsewhere (real-world records)
+    #: instead of lesion readings. Core-lab imports may always carry one.
+    reported_responses: bool = False
 
     def bor_options(self):
         """Keyword arguments of ``best_overall_response`` and ``compute_endpoints``."""

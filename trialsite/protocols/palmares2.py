@@ -99,5 +99,5 @@ PROTOCOL = Protocol(
     example_failure=eligibility.EXAMPLE_FAILURE,
     # Response is not a primary endpoint of this observational study: RECIST 1.1 §4.6 does not
     # ask for confirmation of CR/PR then, and real-world records rarely have it.
-    response=ResponsePlan(confirmation_required=False),
+    response=ResponsePlan(confirmation_required=False, reported_responses=True),
 )
