@@ -48,3 +48,20 @@ def test_seed_demo_is_idempotent_and_prints_one_login_per_role(db):
     demo_login = User.objects.get(username="coordinator")
     assert demo_login.check_password("trialsite-demo-2026")
     assert signer.password.split("$")[0] == "md5"
+    # Tumour assessments were read through the RECIST services at the entered imaging visits:
+    # the outcomes page has responses and progressions to show, each agreeing with RECIST.
+    from outcomes.models import TumourAssessment
+    from outcomes.reports import study_endpoints, summary
+
+    assessments = TumourAssessment.objects.all()
+    assert assessments.count() > 20
+    assert not assessments.filter(visit__isnull=True).exists()
+    assert {"PR", "SD", "PD"} <= set(assessments.values_list("computed_response", flat=True))
+    sponsor = User.objects.get(username="sponsor")
+    from trialsite.models import Study
+
+    reports = study_endpoints(sponsor, study=Study.objects.get(code="ICRG0201"))
+    figures = summary(reports)
+    assert any(r.endpoints and r.endpoints.objective_response for r in reports)
+    assert figures["evaluable"] >= 10 and figures["km"] is not None
+    assert "<svg" in figures["waterfall_svg"]
