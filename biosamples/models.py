@@ -110,7 +110,7 @@ class Freezer(AuditedModel):
                                                name="freezer_name_per_site")]
 
     def __str__(self):
-        return f"{self.site.code} {self.name}"
+        return self.name
 
 
 class Rack(AuditedModel):
