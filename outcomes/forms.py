@@ -154,6 +154,7 @@ class AssessmentCorrectionForm(AssessmentForm, AuditedChangeForm):
             self.targets, self.nontargets = [], []
             self.fields["reported_response"].required = True
             self.fields["reported_response"].label = "Overall response reported from elsewhere"
+        self.fields["reason"] = self.fields.pop("reason")  # asked last, after the readings
 
     def clean(self):
         if "reported_response" in self.fields:

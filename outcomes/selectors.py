@@ -175,6 +175,7 @@ def working(patient, lesions=None, assessments=None):
         rows.append(Row(assessment=assessment, point=point, best_overall_response=str(best)))
     result["rows"] = rows
     result["best"] = rows[-1].best_overall_response if rows else None
+    result["plan"] = patient.site.study.protocol.response
     result["progression_review"] = progression_review(
         getattr(patient, "enrolment", None), assessments, points)
     return result
