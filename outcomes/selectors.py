@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import DecimalField, F, Prefetch, Value
 from django.http import Http404
 
-from outcomes.domain import recist
+from outcomes.domain import corelab, recist
 from outcomes.models import (
     FORM_CODE,
     NonTargetLesion,
@@ -15,6 +15,7 @@ from outcomes.models import (
     TumourAssessment,
 )
 from trialsite.audit import history_entries
+from trialsite.protocols import get_protocol
 from visits.models import Visit
 
 
@@ -242,3 +243,16 @@ def assessment_history(assessment, patient):
     return history_entries(rows, time_zone=patient.site.time_zone)
 
 
+def corelab_evaluate(document):
+    """The dry run of a core-lab document. With ``"study": "<code>"`` the best overall response
+    follows that study's response rules (confirmation, minimum SD duration); without it, the
+    RECIST 1.1 rules for a non-randomised trial (CR/PR confirmed, SD from day 42)."""
+    options = {}
+    code = document.get("study") if isinstance(document, dict) else None
+    if code is not None:
+        try:
+            options = get_protocol(code).response.bor_options()
+        except (KeyError, TypeError):
+            raise corelab.CoreLabError(recist.ErrorCode.INVALID_VALUE,
+                                       f"document.study: unknown study {code!r}") from None
+    return corelab.evaluate(document, **options)

@@ -5,8 +5,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from outcomes import reports
-from outcomes.domain.corelab import CoreLabError, evaluate
+from outcomes import reports, selectors
+from outcomes.domain.corelab import CoreLabError
 from trialsite import access
 
 EXAMPLE = {
@@ -31,7 +31,7 @@ class RecistEvaluateView(APIView):
                                        "message": "the body must be a JSON object"}},
                             status=status.HTTP_400_BAD_REQUEST)
         try:
-            return Response(evaluate(request.data))
+            return Response(selectors.corelab_evaluate(request.data))
         except CoreLabError as exc:
             return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
 

@@ -79,3 +79,20 @@ def test_api_evaluates_the_same_document(world):
     assert bad.status_code == 400 and "code" in bad.json()["error"]
     assert APIClient().post("/api/v1/recist/evaluate", EXAMPLE, format="json").status_code in (
         401, 403)
+
+
+def test_a_document_naming_its_study_follows_that_studys_response_rules(tmp_path):
+    # PALMARES-2 (observational) does not ask for confirmation: the single PR stands.
+    document = {**json.loads(json.dumps(EXAMPLE)), "study": "PALMARES-2"}
+    assert run(document, tmp_path)["best_overall_response"] == "PR"
+    document["study"] = "ICRG0201"
+    assert run(document, tmp_path)["best_overall_response"] == "SD"
+    document["study"] = "NOPE"
+    out = StringIO()
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(SystemExit) as exit_:
+        call_command("recist_assess", str(path), stdout=out)
+    assert exit_.value.code == 2
+    assert json.loads(out.getvalue())["error"] == {
+        "code": "INVALID_VALUE", "message": "document.study: unknown study 'NOPE'"}

@@ -2,7 +2,9 @@
 
     python manage.py recist_assess reads.json      # or - for standard input
 
-Prints the time-point responses, best overall response and first PD date as JSON; invalid
+Prints the time-point responses, best overall response and first PD date as JSON. A document
+with ``"study": "<code>"`` follows that study's response rules (PALMARES-2 asks no
+confirmation of CR/PR); without it, RECIST 1.1 for a non-randomised trial applies. Invalid
 input prints {"error": {"code": ..., "message": ...}} and exits with status 2.
 """
 
@@ -11,7 +13,8 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from outcomes.domain.corelab import CoreLabError, evaluate
+from outcomes import selectors
+from outcomes.domain.corelab import CoreLabError
 
 
 class Command(BaseCommand):
@@ -24,7 +27,7 @@ class Command(BaseCommand):
         try:
             text = sys.stdin.read() if file == "-" else open(file, encoding="utf-8").read()
             document = json.loads(text)
-            result = evaluate(document)
+            result = selectors.corelab_evaluate(document)
         except OSError as exc:
             self._fail("INVALID_VALUE", f"cannot read {file}: {exc.strerror}")
         except json.JSONDecodeError as exc:
