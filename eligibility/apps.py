@@ -10,3 +10,6 @@ class EligibilityConfig(AppConfig):
         from eligibility.casebook import register_panels
 
         register_panels()
+        from eligibility import monitoring
+
+        monitoring.register()

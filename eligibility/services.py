@@ -12,7 +12,7 @@ from eligibility.domain.screening import evaluate_stored, values_hash, with_regi
 from eligibility.models import Screening
 from enrollment import services as enrollment_services
 from enrollment.domain.lifecycle import PatientStatus
-from trialsite import access
+from trialsite import access, esign
 from trialsite.audit import audited_save, check_version
 from trialsite.models import Role
 
@@ -80,8 +80,7 @@ def screening_confirm(*, actor, screening, password, expected_version=None):
     if not access.has_role_at(actor, Role.INVESTIGATOR, patient.site):
         raise PermissionDenied("Only an investigator of the patient's site confirms eligibility.")
     _require_screening_status(patient)
-    if not password or not actor.check_password(password):
-        raise ValidationError({"password": "The password is not correct: nothing was signed."})
+    esign.require_password(actor, password)
     check_version(screening, expected_version)
     values = current_values(screening, patient)
     evaluation = evaluate_for(patient, screening.values)
@@ -99,10 +98,7 @@ def screening_confirm(*, actor, screening, password, expected_version=None):
         screening.confirmation_invalidated_at = None
         return audited_save(
             screening, actor=actor,
-            reason=(
-                f"Electronic signature of {actor.printed_name}: "
-                f"{Screening.CONFIRMATION_MEANING}"
-            ),
+            reason=esign.signature_reason(actor, Screening.CONFIRMATION_MEANING),
         )
 
 

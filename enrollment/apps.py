@@ -6,6 +6,8 @@ class EnrollmentConfig(AppConfig):
     verbose_name = "Patients and enrolment"
 
     def ready(self):
+        from enrollment import monitoring
         from enrollment.home import register_sections
 
         register_sections()
+        monitoring.register()

@@ -11,5 +11,8 @@ class OutcomesConfig(AppConfig):
         from visits.crf_selectors import EXTERNAL_FORM_URLS
 
         register_panels()
+        from outcomes import monitoring
+
+        monitoring.register()
         # The visit page links its tumour assessment form here (visits never imports outcomes).
         EXTERNAL_FORM_URLS[FORM_CODE] = "tumour-assessment"

@@ -39,6 +39,43 @@ class ReasonRequired(AuditError):
     """An update or void without a reason for change."""
 
 
+class WriteRefused(ValidationError):
+    """A write a registered write guard refuses (a locked record, for instance)."""
+
+
+#: Guards every audited write passes through (see ``register_write_guard``).
+_write_guards = []
+
+
+def register_write_guard(guard):
+    """Install ``guard`` on every audited write path.
+
+    A guard has two methods: ``check(model, instances)`` raises ``WriteRefused`` if any of the
+    instances (about to be created or updated) may not be written; ``narrow(queryset)`` returns
+    the queryset without the rows that may not be written, for set-based jobs. Higher apps
+    (monitoring's locks) register theirs in ``AppConfig.ready()``, so no page, service, admin
+    action or job can write around them.
+    """
+    if guard not in _write_guards:
+        _write_guards.append(guard)
+
+
+def unregister_write_guard(guard):
+    if guard in _write_guards:
+        _write_guards.remove(guard)
+
+
+def _check_guards(model, instances):
+    for guard in _write_guards:
+        guard.check(model, instances)
+
+
+def _narrow_by_guards(queryset):
+    for guard in _write_guards:
+        queryset = guard.narrow(queryset)
+    return queryset
+
+
 class StaleVersion(Exception):
     """The record changed since the user loaded it; ``changes`` says how."""
 
@@ -106,6 +143,7 @@ class AuditedModel(models.Model):
             raise AuditError(
                 f"{type(self).__name__}: a save must name its acting user (_history_user)."
             )
+        _check_guards(type(self), [self])
         if self._state.adding:
             super().save(*args, **kwargs)
             return
@@ -224,6 +262,7 @@ def _bulk_writes():
 
 def bulk_create_audited(model, objs, *, actor, reason=None, batch_size=500):
     """Create many records in a few statements, each with its history row."""
+    _check_guards(model, objs)
     return bulk_create_with_history(
         objs, model, batch_size=batch_size, default_user=actor, default_change_reason=reason
     )
@@ -233,6 +272,7 @@ def bulk_update_audited(model, objs, fields, *, actor, reason, batch_size=500):
     """Update many records in a few statements, each with its history row and reason."""
     if not (reason or "").strip():
         raise ReasonRequired("A reason for change is required.")
+    _check_guards(model, objs)
     for obj in objs:
         obj.version += 1
     fields = list(dict.fromkeys([*fields, "version", "updated_at"]))
@@ -253,9 +293,11 @@ def audited_queryset_update(queryset, *, actor, reason, **values):
     ``UPDATE … WHERE`` that also bumps ``version`` and stamps ``updated_at`` with this call's
     time, then one ``INSERT INTO <history> SELECT … WHERE updated_at = <that time>``, so the
     number of queries does not grow with the number of rows. Returns the number of rows.
+    Rows a write guard protects (locked records) are left out, untouched.
     """
     if not (reason or "").strip():
         raise ReasonRequired("A reason for change is required.")
+    queryset = _narrow_by_guards(queryset)
     model = queryset.model
     history_model = model.history.model
     now = timezone.now()
@@ -375,7 +417,7 @@ def _changes(model, new, old, foreign_labels):
     return tuple(out)
 
 
-def history_entries(historical_records, *, time_zone="UTC"):
+def history_entries(historical_records, *, time_zone="UTC", foreign_labels=None):
     """Turn historical rows of one record (any order) into entries, newest first, with diffs.
 
     Diffs are computed in Python against the previous version, so one query loads a whole trail.
@@ -384,7 +426,8 @@ def history_entries(historical_records, *, time_zone="UTC"):
     if not rows:
         return []
     model = rows[0].instance_type
-    foreign_labels = _foreign_labels(model, rows)
+    if foreign_labels is None:
+        foreign_labels = _foreign_labels(model, rows)
     tz = ZoneInfo(time_zone)
     entries = []
     previous = None
@@ -413,6 +456,40 @@ def history_entries(historical_records, *, time_zone="UTC"):
         previous = row
     entries.reverse()
     return entries
+
+
+def history_entries_of_many(historical_records, *, time_zone="UTC"):
+    """Entries of many records of one model, newest first, with one query per foreign key.
+
+    ``historical_records`` must hold every version of each record it covers (the diffs compare
+    each version with the one before). ``time_zone`` is a name, or a function of a row.
+    """
+    rows = list(historical_records)
+    if not rows:
+        return []
+    model = rows[0].instance_type
+    labels = _foreign_labels(model, rows)
+    by_record = {}
+    for row in rows:
+        by_record.setdefault(row.id, []).append(row)
+    entries = []
+    for record_rows in by_record.values():
+        zone = time_zone(record_rows[0]) if callable(time_zone) else time_zone
+        entries.extend(history_entries(record_rows, time_zone=zone, foreign_labels=labels))
+    entries.sort(key=lambda e: (e.record.history_date, e.record.history_id), reverse=True)
+    return entries
+
+
+def history_diff(row, previous, *, time_zone="UTC", foreign_labels=None):
+    """The entry of one history ``row`` against the ``previous`` version (None: a creation)."""
+    rows = [r for r in (previous, row) if r is not None]
+    entries = history_entries(rows, time_zone=time_zone, foreign_labels=foreign_labels)
+    return entries[0]
+
+
+def foreign_labels_of(model, rows):
+    """``{field: {id: label}}`` of ``rows``' foreign keys, for ``history_entries``."""
+    return _foreign_labels(model, rows)
 
 
 def changes_since(instance, version):

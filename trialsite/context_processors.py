@@ -15,6 +15,10 @@ def navigation(request):
         nav.append(("site-list", "Sites"))
     if roles & DATA_ENTRY_ROLES:
         nav.append(("patient-register", "Register patient"))
+    if roles & (readers | DATA_ENTRY_ROLES) or user.is_superuser:
+        nav.append(("query-list", "Queries"))
+    if roles & {Role.MONITOR, Role.DATA_MANAGER, Role.SPONSOR} or user.is_superuser:
+        nav.append(("monitoring-home", "Monitoring"))
     nav.append(("api-docs", "API"))
     if user.is_staff:
         nav.append(("admin:index", "Admin"))

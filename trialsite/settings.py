@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "axes",
     # Our apps, in import order: a lower app never imports a higher one.
     "trialsite",
+    "trialsite.monitoring",
     "enrollment",
     "eligibility",
     "visits",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("visits.urls")),
     path("", include("biosamples.urls")),
     path("", include("outcomes.urls")),
+    path("", include("trialsite.monitoring.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("eligibility.api.urls")),

@@ -12,3 +12,6 @@ class VisitsConfig(AppConfig):
 
         register_panels()
         register_sections()
+        from visits import monitoring
+
+        monitoring.register()

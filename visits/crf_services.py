@@ -13,6 +13,7 @@ from django.db import transaction
 
 from trialsite import access
 from trialsite.audit import audited_save, check_version, record_update, record_void
+from trialsite.monitoring.services import edit_checks_run
 from visits import services as visit_services
 from visits.crf_models import (
     DISCONTINUED,
@@ -134,6 +135,8 @@ def _visit_record_save(model, *, actor, visit, values, expected_version, reason,
         actual_date = _visit_date(model, visit, values)
         record.visit = _mark_entered(actor=actor, visit=visit, form_code=model.FORM_CODE,
                                      actual_date=actual_date, reason=why)
+        # The protocol's edit checks open or close their automatic queries with the save.
+        edit_checks_run(patient_pks=[patient.pk])
     return record
 
 

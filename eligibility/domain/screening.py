@@ -1,12 +1,11 @@
 """Glue between entered screening values and the engine (pure: no ORM, no clock)."""
 
-import hashlib
-import json
 from datetime import date
 from decimal import Decimal
 
 from eligibility.domain.engine import evaluate
 from eligibility.domain.variables import parse_values
+from trialsite.esign import digest
 from trialsite.protocols.criteria import VariableType
 
 #: Variables that come from the patient's registration, not from the screening form.
@@ -41,9 +40,7 @@ def evaluate_stored(variables, criteria, values):
 
 def values_hash(values):
     """A digest of the values, so a confirmation can tell whether they changed since."""
-    payload = json.dumps({k: v for k, v in values.items() if v not in ("", None)},
-                         sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return digest({k: v for k, v in values.items() if v not in ("", None)})
 
 
 def example_values(protocol, consent_date, *, failing=False, incomplete=False):

@@ -114,6 +114,38 @@ def _expected_samples(world, role):
     return [{**kwargs, "sample_code": "liquid_biopsy"} for kwargs in _visits(world, role)]
 
 
+def _monitored_records(world, role):
+    return [kwargs for p in foreign_patients(world, role)
+            for kwargs in ({"type_id": "visits.visit", "pk": _foreign_visit(p)[0].pk},
+                           {"type_id": "visits.adverseevent", "pk": _foreign_visit(p)[1].pk},
+                           {"type_id": "enrollment.patient", "pk": p.pk})]
+
+
+def _foreign_query(patient):
+    from trialsite.monitoring import services
+    from trialsite.monitoring.models import Query
+    from trialsite.services import system_user
+
+    visit, _ = _foreign_visit(patient)
+    return (Query.objects.filter(patient_pk=patient.pk).first()
+            or services.query_open(actor=system_user(), record=visit, text="Please check"))
+
+
+def _foreign_lock(patient):
+    from trialsite.audit import audited_save
+    from trialsite.monitoring.models import Lock
+    from trialsite.services import system_user
+
+    return Lock.objects.filter(patient_pk=patient.pk).first() or audited_save(Lock(
+        level=Lock.Level.PATIENT, site=patient.site, patient_pk=patient.pk,
+        patient_label=patient.subject_id, target_label=patient.subject_id, lock_reason="x",
+        locked_by=system_user()), actor=system_user())
+
+
+def _visit_pks(world, role):
+    return [{"pk": _foreign_visit(p)[0].pk} for p in foreign_patients(world, role)]
+
+
 #: route name → (world, role) → kwargs of objects that must answer 404
 OBJECT_ROUTES = {
     "patient-detail": _patients,
@@ -167,10 +199,27 @@ OBJECT_ROUTES = {
     "aliquot-api-detail": _bio("aliquot"),
     "shipment-api-detail": _bio("shipment"),
     "shipment-api-receive": _bio("shipment"),
+    # Monitoring: records by form key, queries, locks, patients, visits, sites, studies.
+    "record-review": _monitored_records,
+    "query-open": _monitored_records,
+    "sdv-mark": _monitored_records,
+    "query-detail": lambda w, r: [{"pk": _foreign_query(p).pk} for p in foreign_patients(w, r)],
+    "patient-trail": _patients,
+    "casebook-sign": _patients,
+    "patient-lock": _patients,
+    "visit-lock": _visit_pks,
+    "visit-sdv": _visit_pks,
+    "lock-release": lambda w, r: [{"pk": _foreign_lock(p).pk} for p in foreign_patients(w, r)],
+    "site-lock": lambda w, r: [{"code": s.code} for s in foreign_sites(w, r)],
+    "sdv-worklist": lambda w, r: [{"code": s.code} for s in foreign_sites(w, r)],
+    "study-trail": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "study-trail-csv": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "study-dashboard": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
 }
 
 #: list routes whose pages or payloads must not mention a foreign patient
-LIST_ROUTES = ["home", "patient-list", "site-list", "patient-api-list", "site-api-list"]
+LIST_ROUTES = ["home", "patient-list", "site-list", "patient-api-list", "site-api-list",
+               "query-list"]
 #: list routes that must not mention a foreign site either
 SITE_LIST_ROUTES = {"site-list", "site-api-list"}
 

@@ -122,6 +122,8 @@ class Protocol:
     #: the demo trial and the documentation use them.
     example_candidate: dict = field(default_factory=dict)
     example_failure: dict = field(default_factory=dict)
+    #: Automatic data queries (``trialsite.protocols.edit_checks``).
+    edit_checks: tuple = ()
     #: How tumour response is read (confirmation, minimum SD duration, baseline window).
     response: ResponsePlan = field(default_factory=ResponsePlan)
 

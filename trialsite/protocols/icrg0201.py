@@ -8,6 +8,7 @@ anastrozole 1 mg daily; pre/peri-menopausal women also get ovarian function supp
 
 from decimal import Decimal
 
+from trialsite.protocols import edit_checks
 from trialsite.protocols import icrg0201_eligibility as eligibility
 from trialsite.protocols import icrg0201_samples as samples
 from trialsite.protocols import icrg0201_schedule as schedule
@@ -91,6 +92,7 @@ PROTOCOL = Protocol(
         ovarian_suppression_variable="menopausal_status",
     ),
     schedule=schedule.SCHEDULE,
+    edit_checks=edit_checks.STANDARD_CHECKS,
     sample_plan=samples.SAMPLE_PLAN,
     example_candidate=eligibility.EXAMPLE_CANDIDATE,
     example_failure=eligibility.EXAMPLE_FAILURE,

@@ -8,6 +8,7 @@ what was given, it does not assign treatment.
 
 from decimal import Decimal
 
+from trialsite.protocols import edit_checks
 from trialsite.protocols import palmares2_eligibility as eligibility
 from trialsite.protocols import palmares2_schedule as schedule
 from trialsite.protocols.base import (
@@ -95,6 +96,7 @@ PROTOCOL = Protocol(
         day1_on_or_after_consent=False,
     ),
     schedule=schedule.SCHEDULE,
+    edit_checks=edit_checks.STANDARD_CHECKS,
     example_candidate=eligibility.EXAMPLE_CANDIDATE,
     example_failure=eligibility.EXAMPLE_FAILURE,
     # Response is not a primary endpoint of this observational study: RECIST 1.1 §4.6 does not
