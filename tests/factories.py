@@ -148,3 +148,14 @@ def enrol(patient, *, coordinator=None, today=None):
         endocrine=protocol.enrolment.endocrine_drugs[0], today=today,
     )
     return enrolment.patient
+
+
+def api_key(user, *, name="test script", expires_at=None):
+    """A working API key of ``user``, stored hashed as the API access page stores it."""
+    from trialsite.exports import tokens
+    from trialsite.exports.models import ApiToken
+
+    key = tokens.new_key()
+    audited_save(ApiToken(user=user, name=name, prefix=tokens.shown_prefix(key),
+                          key_hash=tokens.hash_key(key), expires_at=expires_at), actor=user)
+    return key

@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -53,6 +52,7 @@ INSTALLED_APPS = [
     "axes",
     # Our apps, in import order: a lower app never imports a higher one.
     "trialsite",
+    "trialsite.exports",
     "trialsite.monitoring",
     "enrollment",
     "eligibility",
@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Every API call, with the user (the token's user) it ran as.
+    "trialsite.exports.middleware.ApiRequestLogMiddleware",
     # Axes last: it turns a lockout raised by the authentication backend into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -197,7 +199,8 @@ TRIALSITE_SYSTEM_USERNAME = "system"
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # API tokens stored as SHA-256 hashes (the API access page); never in plain text.
+        "trialsite.exports.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -5,13 +5,13 @@ from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from eligibility.api.serializers import MAX_CANDIDATES
 from eligibility.domain.engine import prescreen_row
 from tests.eligibility.domain.test_icrg0201_criteria import candidate
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_key
+from trialsite.exports.models import ApiRequest
 from trialsite.models import Role
 from trialsite.protocols.icrg0201_eligibility import CRITERIA, VARIABLES
 
@@ -20,7 +20,7 @@ URL = "/api/v1/studies/ICRG0201/prescreen"
 
 def token_client(user):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
     return api
 
 
@@ -233,9 +233,13 @@ def test_writes_nothing_to_the_database(coordinator_api):
     with CaptureQueriesContext(connection) as queries:
         response = post(coordinator_api, [candidate(), candidate(candidate_id="C2", who_ps="x")])
     assert response.status_code == 200
-    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    # The one write allowed is the API call log (who called, when): no clinical data.
+    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")
+              and "exports_apirequest" not in q["sql"]]
     assert writes == []
-    assert {model: model._default_manager.count() for model in models} == before
+    after = {model: model._default_manager.count() for model in models}
+    assert after.pop(ApiRequest) == before.pop(ApiRequest) + 1
+    assert after == before
 
 
 def test_the_schema_documents_the_endpoint(coordinator_api):

@@ -5,10 +5,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from outcomes.api.views import EXAMPLE
+from tests.factories import api_key
 from trialsite.models import Role
 
 EXPECTED_TIMEPOINT = {"date": "2026-03-30", "sum_mm": 30, "nadir_mm": 50,
@@ -70,8 +70,8 @@ def test_malformed_json_is_invalid_value(tmp_path):
 
 def test_api_evaluates_the_same_document(world):
     api = APIClient()
-    token = Token.objects.create(user=world.users[Role.SPONSOR])
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    key = api_key(world.users[Role.SPONSOR])
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = api.post("/api/v1/recist/evaluate", EXAMPLE, format="json")
     assert response.status_code == 200
     assert response.json()["timepoints"] == [EXPECTED_TIMEPOINT]

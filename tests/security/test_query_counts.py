@@ -4,11 +4,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from enrollment import services
-from tests.factories import register_patient
+from tests.factories import api_key, register_patient
 from trialsite.models import Role
 
 
@@ -58,8 +57,8 @@ def test_casebook_costs_the_same_with_25_patients_at_the_site(client, world, coo
 
 def test_api_patient_list_costs_the_same_for_1_and_25(world):
     api = APIClient()
-    token = Token.objects.create(user=world.users[Role.SPONSOR])
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    key = api_key(world.users[Role.SPONSOR])
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     one = count_queries(api, "/api/v1/patients/?site=AONE")
     add_patients(world, 24)
     assert count_queries(api, "/api/v1/patients/?site=AONE") == one

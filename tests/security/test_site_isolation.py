@@ -114,6 +114,23 @@ def _expected_samples(world, role):
     return [{**kwargs, "sample_code": "liquid_biopsy"} for kwargs in _visits(world, role)]
 
 
+def _others_package(world, role):
+    from tests.factories import UserFactory
+    from trialsite.exports.models import DataPackage
+
+    package = DataPackage.objects.create(requested_by=UserFactory(), status="ready",
+                                         file_name="x.zip")
+    return [{"pk": package.pk}]
+
+
+def _others_token(world, role):
+    from tests.factories import UserFactory, api_key
+    from trialsite.exports.models import ApiToken
+
+    api_key(UserFactory())
+    return [{"pk": ApiToken.objects.latest("id").pk}]
+
+
 def _monitored_records(world, role):
     return [kwargs for p in foreign_patients(world, role)
             for kwargs in ({"type_id": "visits.visit", "pk": _foreign_visit(p)[0].pk},
@@ -215,6 +232,12 @@ OBJECT_ROUTES = {
     "study-trail": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
     "study-trail-csv": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
     "study-dashboard": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    # Exports: packages and tokens are personal (another user's answers 404). A dataset's rows
+    # are filtered per role and site: tests/exports/test_visibility.py checks every dataset.
+    "export-package": _others_package,
+    "export-package-download": _others_package,
+    "api-token-revoke": _others_token,
+    "export-dataset": lambda w, r: [{"dataset": "no_such_dataset", "fmt": "csv"}],
 }
 
 #: list routes whose pages or payloads must not mention a foreign patient

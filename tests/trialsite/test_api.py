@@ -4,19 +4,20 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from enrollment import services
-from tests.factories import register_patient
+from tests.factories import api_key, register_patient
+from trialsite.exports.models import ApiToken
+from trialsite.exports.services import token_revoke
 from trialsite.models import Role
 
 
 @pytest.fixture
 def sponsor_api(world):
-    token = Token.objects.create(user=world.users[Role.SPONSOR])
+    key = api_key(world.users[Role.SPONSOR])
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return api
 
 
@@ -27,11 +28,12 @@ def test_api_root_lists_the_endpoints_with_a_token(sponsor_api):
 
 
 def test_bad_or_revoked_token_is_refused(world):
-    token = Token.objects.create(user=world.users[Role.SPONSOR])
+    sponsor = world.users[Role.SPONSOR]
+    key = api_key(sponsor)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get("/api/v1/patients/").status_code == 200
-    token.delete()  # revocation
+    token_revoke(actor=sponsor, token=ApiToken.objects.get(user=sponsor))
     assert api.get("/api/v1/patients/").status_code == 401
     api.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     assert api.get("/api/v1/patients/").status_code == 401

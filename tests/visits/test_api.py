@@ -1,15 +1,14 @@
 from datetime import date, timedelta
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory, grant
+from tests.factories import UserFactory, api_key, grant
 from trialsite.models import Role
 
 
 def api_for(user):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
     return api
 
 

@@ -1,0 +1,106 @@
+"""Build a data package: every dataset, the dictionary, the ODM file and a README, in a zip.
+
+Each file is streamed into the zip (constant memory) while its SHA-256 is computed; the README
+lists the data cut time and every file's checksum, and the package row keeps the zip's own.
+Progress is one step per file, written to the package row as it goes.
+"""
+
+import hashlib
+import logging
+import zipfile
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from trialsite.exports.dictionary import HEADER, dictionary_rows
+from trialsite.exports.models import DataPackage
+from trialsite.exports.odm import odm_chunks
+from trialsite.exports.registry import Filters, all_datasets, iter_rows
+from trialsite.exports.streaming import csv_chunks
+
+logger = logging.getLogger(__name__)
+
+
+def packages_dir() -> Path:
+    return Path(getattr(settings, "TRIALSITE_EXPORTS_DIR", Path(settings.VAR_DIR) / "exports"))
+
+
+def package_path(package) -> Path:
+    return packages_dir() / package.file_name
+
+
+def _progress(package, **fields):
+    DataPackage.objects.filter(pk=package.pk).update(**fields)
+
+
+def _write(archive, name, chunks):
+    digest, size = hashlib.sha256(), 0
+    with archive.open(name, "w", force_zip64=True) as out:
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    return digest.hexdigest(), size
+
+
+def _readme(package, data_cut, files):
+    lines = [
+        "trialsite data package",
+        "======================",
+        "",
+        f"Package: {package.pk}",
+        f"Requested by: {package.requested_by.username}",
+        f"Data cut (UTC): {data_cut.isoformat()}",
+        "",
+        "Every dataset is a UTF-8 CSV file with a header row; variables, types, units and",
+        "allowed codes are in dictionary.csv; odm.xml is the same data as CDISC ODM 1.3.2.",
+        "Rows are what the requesting account may see; voided records are left out.",
+        "",
+        "SHA-256 checksums (verify with: sha256sum -c, after saving these lines to a file):",
+        "",
+        *(f"{digest}  {name}" for name, digest, _ in files),
+        "",
+    ]
+    return "\n".join(lines).encode()
+
+
+def build_package(package):
+    """Write the package's zip and mark it ready (or failed, with the reason)."""
+    user = package.requested_by
+    datasets = all_datasets()
+    data_cut = timezone.now()
+    package.file_name = f"trialsite-data-{data_cut:%Y%m%dT%H%M%SZ}-{package.pk}.zip"
+    _progress(package, status=DataPackage.Status.RUNNING, data_cut=data_cut,
+              steps_total=len(datasets) + 3, steps_done=0, file_name=package.file_name)
+    target = package_path(package)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    files = []
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED,
+                             compresslevel=1) as archive:
+            steps = [(f"{d.name}.csv", lambda d=d: csv_chunks(d.names, iter_rows(d, user,
+                                                                                Filters())))
+                     for d in datasets]
+            steps.append(("dictionary.csv", lambda: csv_chunks(HEADER, dictionary_rows())))
+            steps.append(("odm.xml", lambda: odm_chunks(user, data_cut=data_cut)))
+            for done, (name, chunks) in enumerate(steps):
+                _progress(package, steps_done=done, current_step=name)
+                digest, _ = _write(archive, name, chunks())
+                files.append((name, digest, None))
+            _progress(package, steps_done=len(steps), current_step="README.txt")
+            archive.writestr("README.txt", _readme(package, data_cut, files))
+        partial.replace(target)
+        digest = hashlib.sha256()
+        with target.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+        _progress(package, status=DataPackage.Status.READY, steps_done=len(steps) + 1,
+                  current_step="", finished_at=timezone.now(), size_bytes=target.stat().st_size,
+                  sha256=digest.hexdigest())
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        _progress(package, status=DataPackage.Status.FAILED, error=str(exc)[:2000],
+                  finished_at=timezone.now())
+        logger.exception("data package %s failed", package.pk)

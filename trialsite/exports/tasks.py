@@ -1,0 +1,15 @@
+"""The data package job: loads the package by id and builds it; safe to run twice."""
+
+from celery import shared_task
+
+from trialsite.exports.models import DataPackage
+from trialsite.exports.packages import build_package
+
+
+@shared_task(acks_late=True)
+def build_data_package(package_id):
+    package = DataPackage.objects.select_related("requested_by").filter(pk=package_id).first()
+    if package is None or package.status == DataPackage.Status.READY:
+        return None
+    build_package(package)
+    return package_id
