@@ -21,7 +21,11 @@ def register(panel):
 
 
 def panels_for(patient, user):
-    return [
-        {"panel": panel, **panel.context(patient, user)}
-        for panel in sorted(_PANELS.values(), key=lambda p: p.order)
-    ]
+    """The panels of ``patient``'s casebook; a panel whose context is None does not apply to
+    the patient's study and is left out."""
+    items = []
+    for panel in sorted(_PANELS.values(), key=lambda p: p.order):
+        context = panel.context(patient, user)
+        if context is not None:
+            items.append({"panel": panel, **context})
+    return items

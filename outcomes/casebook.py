@@ -1,5 +1,5 @@
 from enrollment.casebook import CasebookPanel, register
-from outcomes import selectors
+from outcomes import rwd_selectors, selectors
 from trialsite import access
 
 
@@ -8,7 +8,17 @@ def _tumour_assessments(patient, user):
             "can_edit": access.can_enter_data(user, patient.site)}
 
 
+def _real_world(patient, user):
+    data = rwd_selectors.real_world(patient)
+    if data is None:
+        return None
+    return {"rwd": data, "can_edit": access.can_enter_data(user, patient.site)}
+
+
 def register_panels():
     register(CasebookPanel(key="tumour_assessments", title="Tumour assessments",
                            template="outcomes/_panel.html", order=30,
                            context=_tumour_assessments))
+    register(CasebookPanel(key="real_world", title="Lines of therapy and sub-studies",
+                           template="outcomes/_real_world_panel.html", order=35,
+                           context=_real_world))

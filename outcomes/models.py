@@ -182,3 +182,101 @@ class NonTargetStatus(AuditedModel):
 
     def __str__(self):
         return f"{self.assessment}: {self.lesion.lesion_id} {self.status}"
+
+
+# --- real-world data: lines of therapy, comorbidities, collected items ------------------------
+
+
+class StopReason(models.TextChoices):
+    PROGRESSION = "progression", "Progression"
+    TOXICITY = "toxicity", "Toxicity"
+    PATIENT_CHOICE = "patient_choice", "Patient choice"
+    DEATH = "death", "Death"
+    OTHER = "other", "Other"
+
+
+class LineResponse(models.TextChoices):
+    CR = "CR", "CR"
+    PR = "PR", "PR"
+    SD = "SD", "SD"
+    PD = "PD", "PD"
+    NE = "NE", "Not evaluable"
+    NOT_ASSESSED = "NA", "Not assessed"
+
+
+class TreatmentLine(AuditedModel):
+    """One line of therapy for advanced disease, as the site recorded it."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveSmallIntegerField("line")
+    drugs = models.JSONField("regimen (drugs)", default=list, blank=True)
+    other_regimen = models.CharField("other drugs of the regimen", max_length=300, blank=True)
+    start_date = models.DateField("start date")
+    stop_date = models.DateField("stop date", null=True, blank=True)
+    best_response = models.CharField("best response (as recorded by the site)", max_length=2,
+                                     choices=LineResponse, default=LineResponse.NOT_ASSESSED)
+    stop_reason = models.CharField("reason for stopping", max_length=16, choices=StopReason,
+                                   blank=True)
+    stop_reason_other = models.CharField("other reason for stopping", max_length=300,
+                                         blank=True)
+
+    objects = OutcomesQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["patient", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "number"],
+                                    condition=Q(voided_at__isnull=True),
+                                    name="treatment_line_number_once"),
+            models.CheckConstraint(condition=Q(stop_date__isnull=True)
+                                   | Q(stop_date__gte=models.F("start_date")),
+                                   name="treatment_line_stops_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient} line {self.number}"
+
+
+class Comorbidity(AuditedModel):
+    """A comorbidity present at baseline, from the protocol's coded list."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField("comorbidity", max_length=32)
+    details = models.CharField("details", max_length=300, blank=True)
+
+    objects = OutcomesQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "comorbidities"
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "code"],
+                                    condition=Q(voided_at__isnull=True),
+                                    name="comorbidity_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient} {self.code}"
+
+
+class CollectedItem(AuditedModel):
+    """An item of the imaging or translational sub-studies (scan, slide, tumour block)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("item", max_length=32)
+    collected_on = models.DateField("collection date")
+    storage_reference = models.CharField(
+        "where it is stored", max_length=300,
+        help_text="PACS accession or archive reference, slide scanner file, block location")
+    consent_for_use = models.BooleanField("consent for its use in the sub-study")
+
+    objects = OutcomesQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "kind"],
+                                    condition=Q(voided_at__isnull=True),
+                                    name="collected_item_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient} {self.kind}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outcomes import views
+from outcomes import rwd_views, views
 
 urlpatterns = [
     path("patients/<str:subject_id>/tumour-baseline/", views.tumour_baseline,
@@ -8,4 +8,9 @@ urlpatterns = [
     path("patients/<str:subject_id>/visits/<str:code>/tumour-assessment/",
          views.tumour_assessment, name="tumour-assessment"),
     path("studies/<str:code>/outcomes/", views.study_outcomes, name="study-outcomes"),
+    path("patients/<str:subject_id>/real-world/", rwd_views.real_world, name="real-world"),
+    path("patients/<str:subject_id>/lines/<int:number>/", rwd_views.treatment_line,
+         name="treatment-line"),
+    path("studies/<str:code>/collected-items/", rwd_views.missing_items,
+         name="missing-items"),
 ]

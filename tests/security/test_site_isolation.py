@@ -195,6 +195,10 @@ OBJECT_ROUTES = {
     "visit-form-item-void": _visit_list_items,
     "tumour-baseline": _patients,
     "tumour-assessment": _visits,
+    "real-world": _patients,
+    "treatment-line": lambda w, r: [{"subject_id": p.subject_id, "number": 1}
+                                    for p in foreign_patients(w, r)],
+    "missing-items": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
     "sample-draw": _expected_samples,
     "sample-not-collected": _expected_samples,
     "visit-sample-labels": _visits,

@@ -21,6 +21,10 @@ class DrugClass(StrEnum):
     AROMATASE_INHIBITOR = "aromatase inhibitor"
     SERD = "selective oestrogen receptor degrader"
     OVARIAN_SUPPRESSION = "ovarian function suppression"
+    SERM = "selective oestrogen receptor modulator"
+    CHEMOTHERAPY = "chemotherapy"
+    TARGETED = "targeted therapy"
+    ANTIBODY_DRUG_CONJUGATE = "antibody-drug conjugate"
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,34 @@ class EnrolmentPlan:
     #: Interventional studies start treatment after consent; an observational one may record a
     #: treatment that began before the patient consented (retrospective data).
     day1_on_or_after_consent: bool = True
+
+
+@dataclass(frozen=True)
+class CodedItem:
+    """One entry of a coded list the protocol declares (comorbidities, collected items)."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RealWorldPlan:
+    """What a real-world study collects beyond visits: every line of therapy for advanced
+    disease, baseline comorbidities and the items of its imaging and translational
+    sub-studies."""
+
+    #: Drugs a line's regimen may name (codes of the protocol's ``drugs``).
+    line_drugs: tuple[str, ...]
+    #: Classes of which line 1 must combine one drug each (e.g. CDK4/6 inhibitor + endocrine).
+    first_line_classes: tuple[tuple[DrugClass, ...], ...]
+    comorbidities: tuple[CodedItem, ...]
+    collected_items: tuple[CodedItem, ...]
+
+    def comorbidity(self, code):
+        return next((c for c in self.comorbidities if c.code == code), None)
+
+    def collected_item(self, code):
+        return next((c for c in self.collected_items if c.code == code), None)
 
 
 @dataclass(frozen=True)
@@ -126,6 +158,8 @@ class Protocol:
     edit_checks: tuple = ()
     #: How tumour response is read (confirmation, minimum SD duration, baseline window).
     response: ResponsePlan = field(default_factory=ResponsePlan)
+    #: Treatment lines, comorbidities and collected items (real-world studies), or None.
+    real_world: RealWorldPlan | None = None
 
     def variable(self, name):
         for variable in self.eligibility_variables:

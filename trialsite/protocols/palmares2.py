@@ -12,10 +12,12 @@ from trialsite.protocols import edit_checks
 from trialsite.protocols import palmares2_eligibility as eligibility
 from trialsite.protocols import palmares2_schedule as schedule
 from trialsite.protocols.base import (
+    CodedItem,
     Drug,
     DrugClass,
     EnrolmentPlan,
     Protocol,
+    RealWorldPlan,
     ResponsePlan,
     Sex,
     Site,
@@ -79,6 +81,23 @@ PROTOCOL = Protocol(
         Drug("FULVESTRANT", "Fulvestrant", DrugClass.SERD, (Decimal("500"),),
              "intramuscular on days 1, 15, 29, then every 28 days"),
         Drug("LHRH_ANALOGUE", "LHRH analogue", DrugClass.OVARIAN_SUPPRESSION),
+        # Later lines of therapy for advanced disease (subsequent-lines sub-study).
+        Drug("TAMOXIFEN", "Tamoxifen", DrugClass.SERM),
+        Drug("ELACESTRANT", "Elacestrant", DrugClass.SERD),
+        Drug("EVEROLIMUS", "Everolimus", DrugClass.TARGETED),
+        Drug("ALPELISIB", "Alpelisib", DrugClass.TARGETED),
+        Drug("CAPIVASERTIB", "Capivasertib", DrugClass.TARGETED),
+        Drug("OLAPARIB", "Olaparib", DrugClass.TARGETED),
+        Drug("CAPECITABINE", "Capecitabine", DrugClass.CHEMOTHERAPY),
+        Drug("PACLITAXEL", "Paclitaxel", DrugClass.CHEMOTHERAPY),
+        Drug("NAB_PACLITAXEL", "nab-Paclitaxel", DrugClass.CHEMOTHERAPY),
+        Drug("ERIBULIN", "Eribulin", DrugClass.CHEMOTHERAPY),
+        Drug("VINORELBINE", "Vinorelbine", DrugClass.CHEMOTHERAPY),
+        Drug("DOXORUBICIN", "Doxorubicin (liposomal or not)", DrugClass.CHEMOTHERAPY),
+        Drug("TRASTUZUMAB_DERUXTECAN", "Trastuzumab deruxtecan",
+             DrugClass.ANTIBODY_DRUG_CONJUGATE),
+        Drug("SACITUZUMAB_GOVITECAN", "Sacituzumab govitecan",
+             DrugClass.ANTIBODY_DRUG_CONJUGATE),
     ),
     anchor="Start date of the first-line CDK4/6 inhibitor",
     sites=tuple(
@@ -102,4 +121,38 @@ PROTOCOL = Protocol(
     # Response is not a primary endpoint of this observational study: RECIST 1.1 §4.6 does not
     # ask for confirmation of CR/PR then, and real-world records rarely have it.
     response=ResponsePlan(confirmation_required=False, reported_responses=True),
+    real_world=RealWorldPlan(
+        line_drugs=(
+            "PALBOCICLIB", "RIBOCICLIB", "ABEMACICLIB", "LETROZOLE", "ANASTROZOLE",
+            "EXEMESTANE", "FULVESTRANT", "LHRH_ANALOGUE", "TAMOXIFEN", "ELACESTRANT",
+            "EVEROLIMUS", "ALPELISIB", "CAPIVASERTIB", "OLAPARIB", "CAPECITABINE",
+            "PACLITAXEL", "NAB_PACLITAXEL", "ERIBULIN", "VINORELBINE", "DOXORUBICIN",
+            "TRASTUZUMAB_DERUXTECAN", "SACITUZUMAB_GOVITECAN",
+        ),
+        # Line 1 is the CDK4/6 inhibitor the study is about, with its endocrine partner.
+        first_line_classes=(
+            (DrugClass.CDK46_INHIBITOR,),
+            (DrugClass.AROMATASE_INHIBITOR, DrugClass.SERD),
+        ),
+        comorbidities=tuple(CodedItem(code, label) for code, label in (
+            ("HYPERTENSION", "Arterial hypertension"),
+            ("DIABETES", "Diabetes mellitus"),
+            ("CARDIAC", "Ischaemic heart disease or heart failure"),
+            ("ARRHYTHMIA", "Arrhythmia or QTc prolongation"),
+            ("VTE", "Previous venous thromboembolism"),
+            ("COPD", "Chronic obstructive pulmonary disease"),
+            ("RENAL", "Chronic kidney disease"),
+            ("HEPATIC", "Chronic liver disease"),
+            ("OSTEOPOROSIS", "Osteoporosis"),
+            ("OTHER_CANCER", "Previous other malignancy"),
+            ("DEPRESSION", "Depression or anxiety disorder"),
+            ("OTHER", "Other (say which)"),
+        )),
+        collected_items=(
+            CodedItem("BASELINE_CT", "Baseline CT scan"),
+            CodedItem("FDG_PET", "FDG-PET scan"),
+            CodedItem("HE_SLIDE", "Digitised H&E slide"),
+            CodedItem("TUMOUR_BLOCK", "Tumour block"),
+        ),
+    ),
 )
