@@ -162,3 +162,14 @@ class ResultsUploadForm(forms.Form):
             return upload.name, upload.read().decode("utf-8")
         except UnicodeDecodeError:
             raise ValidationError("The file is not UTF-8 text.") from None
+
+
+class SplitForm(forms.Form):
+    aliquot = forms.CharField(label="Aliquot to split", max_length=60)
+    count = forms.IntegerField(label="Number of child aliquots", min_value=2, max_value=12,
+                               initial=2)
+    volume_ml = forms.DecimalField(label="Volume per child (mL)", min_value=Decimal("0.01"),
+                                   max_value=Decimal("10"), max_digits=5, decimal_places=2)
+
+    def clean_aliquot(self):
+        return _clean_text(self.cleaned_data["aliquot"])

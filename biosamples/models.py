@@ -316,6 +316,7 @@ class CustodyEvent(AuditedModel):
         DRAWN = "drawn", "Drawn"
         NOT_COLLECTED = "not_collected", "Not collected"
         PROCESSED = "processed", "Processed into aliquots"
+        SPLIT = "split", "Split into child aliquots"
         STORED = "stored", "Stored"
         MOVED = "moved", "Moved"
         ADDED_TO_SHIPMENT = "added", "Added to shipment"

@@ -281,6 +281,41 @@ def aliquot_store(*, actor, aliquot, box, row, column, reason=None):
     return aliquot
 
 
+def aliquot_split(*, actor, aliquot, count, volume_ml, reason=None):
+    """Thaw an aliquot and divide it into ``count`` children of ``volume_ml`` (lineage kept).
+
+    The parent is used up and leaves its position; each child inherits the parent's freeze-thaw
+    cycles plus the thaw of the split, and is labelled ``<parent label>.<n>``.
+    """
+    site = aliquot.site
+    access.require_data_entry(actor, site)
+    _transition(aliquot.status, "split", field="label", label=aliquot.label)
+    if not 2 <= count <= 12:
+        _refuse("count", "Split into 2 to 12 child aliquots.")
+    if volume_ml <= 0 or count * volume_ml > aliquot.volume_ml:
+        _refuse("volume_ml", f"{count} × {volume_ml} mL is more than the {aliquot.volume_ml} mL "
+                             "of the parent aliquot.")
+    where = f"{aliquot.box} {aliquot.position}" if aliquot.box_id else ""
+    with transaction.atomic():
+        aliquot.status = AliquotStatus.CONSUMED
+        aliquot.box, aliquot.position_row, aliquot.position_column = None, None, None
+        audited_save(aliquot, actor=actor, reason=reason or "Split into child aliquots",
+                     changed={"status", "box", "position_row", "position_column"})
+        bulk_create_audited(Aliquot, [
+            Aliquot(site=site, sample=aliquot.sample, parent=aliquot, number=n,
+                    volume_ml=volume_ml, freeze_thaw_count=aliquot.freeze_thaw_count + 1,
+                    label=aliquot_label(subject_id="", visit_code="", label_code="", number=n,
+                                        parent_label=aliquot.label))
+            for n in range(1, count + 1)
+        ], actor=actor, reason=f"Split from {aliquot.label}")
+        children = list(Aliquot.objects.filter(parent=aliquot).order_by("number"))
+        _custody_save([_custody(actor=actor, sample=aliquot.sample, aliquot=aliquot,
+                                action=CustodyEvent.Action.SPLIT, location=where,
+                                detail=f"{count} × {volume_ml} mL: "
+                                       f"{', '.join(c.label for c in children)}")], actor=actor)
+    return children
+
+
 # --- shipments ----------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
          name="sample-not-collected"),
     path("samples/<int:pk>/", views.sample_process, name="sample-process"),
     path("samples/<int:pk>/custody/", views.sample_custody, name="sample-custody"),
+    path("samples/<int:pk>/split/", views.sample_split, name="sample-split"),
     path("sites/<str:code>/storage/", views.site_storage, name="site-storage"),
     path("boxes/<int:pk>/", views.box_map, name="box-map"),
     path("boxes/<int:pk>/store/", views.box_store, name="box-store"),

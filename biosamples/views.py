@@ -24,6 +24,7 @@ from biosamples.forms import (
     ResultsUploadForm,
     ShipForm,
     ShipmentForm,
+    SplitForm,
     StoreForm,
 )
 from biosamples.models import Aliquot
@@ -146,6 +147,35 @@ def sample_process(request, pk):
             "conflict": conflict, "aliquots": selectors.sample_aliquots(sample),
             "can_enter": access.can_enter_data(request.user, site),
         })
+
+
+@login_required
+def sample_split(request, pk):
+    """Split one of the sample's aliquots into children (the parent is used up)."""
+    sample = selectors.sample_get(user=request.user, pk=pk)
+    if refused := _post_only(request):
+        return refused
+    _require_entry(request.user, sample.site)
+    form = SplitForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        aliquot = Aliquot.objects.filter(sample=sample, label=data["aliquot"]).select_related(
+            "box__rack__freezer", "sample").first()
+        if aliquot is None:
+            form.add_error("aliquot", "This sample has no aliquot with this label.")
+        else:
+            children, _ = apply_service(form, lambda: services.aliquot_split(
+                actor=request.user, aliquot=aliquot, count=data["count"],
+                volume_ml=data["volume_ml"]))
+            if children is not None:
+                messages.success(request, f"{aliquot.label} split into "
+                                          f"{', '.join(c.label for c in children)}.")
+                return redirect("sample-process", pk=sample.pk)
+    for field, errors in form.errors.items():
+        for error in errors:
+            messages.error(request, f"Split refused: {error}" if field == "__all__"
+                           else f"Split refused ({field}): {error}")
+    return redirect("sample-process", pk=sample.pk)
 
 
 @login_required

@@ -54,6 +54,8 @@ ALIQUOT_ACTIONS = {
     "receive": ({A.SHIPPED}, None),  # the receipt decides: received, missing or damaged
     "consume": ({A.RECEIVED}, A.CONSUMED),
     "discard": ({A.CREATED, A.STORED}, A.DISCARDED),
+    # A split thaws the parent and divides it into children: the parent is used up.
+    "split": ({A.CREATED, A.STORED}, A.CONSUMED),
 }
 
 _WHY = {
@@ -71,11 +73,13 @@ _WHY = {
     ("consume", A.MISSING): "the laboratory reported it missing",
     ("consume", A.DAMAGED): "the laboratory reported it damaged",
     ("consume", A.CONSUMED): "it already has a result",
+    ("split", A.IN_SHIPMENT): "it is in a shipment being prepared",
+    ("split", A.CONSUMED): "it has been used up",
 }
 
 _VERB = {"store": "stored", "allocate": "added to a shipment", "release": "taken out of a shipment",
          "ship": "shipped", "receive": "received", "consume": "given a result",
-         "discard": "discarded"}
+         "discard": "discarded", "split": "split"}
 
 
 def aliquot_next_status(current, action, *, receipt=None):

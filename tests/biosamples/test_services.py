@@ -444,3 +444,33 @@ def test_every_write_has_a_history_row_with_its_user(world, stored, coordinator,
 
 def test_draw_time_is_kept_in_utc_from_the_sites_local_time(baseline):
     assert drawn_at(baseline).utcoffset() is not None
+
+
+# --- lineage ------------------------------------------------------------------------------------
+
+
+def test_a_split_keeps_the_lineage_and_counts_the_thaw(stored, coordinator):
+    parent = Aliquot.objects.get(pk=stored[0].pk)
+    children = services.aliquot_split(actor=coordinator, aliquot=parent, count=2,
+                                      volume_ml=Decimal("0.25"))
+    assert [(c.label, c.parent_id, c.volume_ml, c.freeze_thaw_count, c.status)
+            for c in children] == [
+        (f"{parent.label}.{n}", parent.pk, Decimal("0.25"), 1, "created") for n in (1, 2)]
+    used = Aliquot.objects.get(pk=parent.pk)
+    assert (used.status, used.box_id) == ("consumed", None)
+    assert CustodyEvent.objects.get(aliquot=parent, action="split").detail.endswith(
+        f"{parent.label}.2")
+    with pytest.raises(ValidationError, match="used up"):
+        services.aliquot_split(actor=coordinator, aliquot=used, count=2,
+                               volume_ml=Decimal("0.1"))
+
+
+def test_a_split_cannot_make_plasma_or_touch_a_shipped_aliquot(world, stored, coordinator):
+    with pytest.raises(ValidationError) as exc:
+        services.aliquot_split(actor=coordinator, aliquot=stored[0], count=3,
+                               volume_ml=Decimal("0.25"))
+    assert fields(exc) == {"volume_ml"}
+    shipped(world, coordinator, stored[1:2])
+    with pytest.raises(ValidationError, match="cannot be split"):
+        services.aliquot_split(actor=coordinator, aliquot=Aliquot.objects.get(pk=stored[1].pk),
+                               count=2, volume_ml=Decimal("0.1"))

@@ -340,3 +340,15 @@ def test_shipment_pages_cost_the_same_for_1_and_25_aliquots(client, world, proce
     lab_home = count_queries(client, reverse("lab-home"))
     assert lab_home <= 10
     assert counts_small["shipment-detail"] <= 15
+
+
+def test_splitting_from_the_sample_page(coordinator_client, stored):
+    parent = stored[0]
+    url = reverse("sample-split", args=[parent.sample_id])
+    page = coordinator_client.post(url, {"aliquot": parent.label, "count": 2,
+                                         "volume_ml": "0.25"}, follow=True).content.decode()
+    assert f"{parent.label}.1" in page and f"from {parent.label}" in page
+    refused = coordinator_client.post(url, {"aliquot": parent.label, "count": 2,
+                                            "volume_ml": "0.1"}, follow=True)
+    assert "Split refused" in refused.content.decode()
+    assert coordinator_client.get(url).status_code == 405

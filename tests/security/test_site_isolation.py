@@ -204,6 +204,7 @@ OBJECT_ROUTES = {
     "visit-sample-labels": _visits,
     "sample-process": _bio("sample"),
     "sample-custody": _bio("sample"),
+    "sample-split": _bio("sample"),
     "site-storage": lambda w, r: [{"code": s.code} for s in foreign_sites(w, r)],
     "site-shipments": lambda w, r: [{"code": s.code} for s in foreign_sites(w, r)],
     "box-map": _bio("box"),
