@@ -391,6 +391,8 @@ def _changes(model, new, old, foreign_labels):
         if field.name in BOOKKEEPING_FIELDS or field.primary_key:
             continue
         attname = field.attname
+        if not hasattr(new, attname):
+            continue  # a field the history leaves out (an account's password hash)
         new_value = getattr(new, attname)
         old_value = getattr(old, attname) if old is not None else None
         if old is not None and new_value == old_value:
@@ -434,7 +436,8 @@ def history_entries(historical_records, *, time_zone="UTC", foreign_labels=None)
     for row in rows:
         if row.history_type == "+":
             action = "created"
-        elif previous is not None and previous.voided_at is None and row.voided_at is not None:
+        elif (previous is not None and getattr(previous, "voided_at", None) is None
+              and getattr(row, "voided_at", None) is not None):
             action = "voided"
         elif row.history_type == "-":
             action = "deleted"
@@ -444,7 +447,7 @@ def history_entries(historical_records, *, time_zone="UTC", foreign_labels=None)
             HistoryEntry(
                 record=row,
                 action=action,
-                version=row.version,
+                version=getattr(row, "version", None),
                 at_utc=row.history_date.astimezone(ZoneInfo("UTC")),
                 at_local=row.history_date.astimezone(tz),
                 time_zone=time_zone,

@@ -153,22 +153,25 @@ def query_markers(record):
 
 
 def patient_trail(patient, *, model=None, user_id=None, time_zone="UTC"):
-    """Every version of every record of ``patient``, newest first (one query per form)."""
-    entries = []
+    """Every version of every record of ``patient``, newest first: one query per form, one per
+    related model for the names of foreign keys, whatever the number of versions."""
     models = [model] if model is not None else registry.monitored_models()
+    rows_by_model = {}
     for m in models:
         scope = registry.scope_of(m)
         path = "id" if scope.patient == "pk" else scope.patient
         rows = list(m.history.filter(**{path: patient.pk}).select_related("history_user"))
-        if not rows:
-            continue
-        labels = foreign_labels_of(m, rows)
+        if rows:
+            rows_by_model[m] = rows
+    labels = _shared_foreign_labels(rows_by_model)
+    entries = []
+    for m, rows in rows_by_model.items():
         by_record = {}
         for row in rows:
             by_record.setdefault(row.id, []).append(row)
         for record_rows in by_record.values():
             for entry in history_entries(record_rows, time_zone=time_zone,
-                                         foreign_labels=labels):
+                                         foreign_labels=labels[m]):
                 entries.append(TrailRow(entry=entry, model=m, record_id=entry.record.id,
                                         site_code="", patient_label=str(patient)))
     if user_id:
@@ -316,34 +319,79 @@ def _previous_versions(model, rows):
     ids = {r.id for r in wanted}
     if hasattr(rows[0], "version"):
         versions = {r.version - 1 for r in wanted}
-        candidates = model.history.filter(id__in=ids, version__in=versions)
+        candidates = (model.history.filter(id__in=ids, version__in=versions)
+                      .select_related("history_user"))
         by_key = {(c.id, c.version): c for c in candidates}
         return {r.history_id: by_key.get((r.id, r.version - 1)) for r in wanted}
-    earliest = min(r.history_date for r in wanted)
-    candidates = sorted(model.history.filter(id__in=ids, history_date__lt=max(
-        r.history_date for r in wanted) + timedelta(seconds=1)), key=lambda c: (
-        c.history_date, c.history_id))
+    # Accounts carry no version: the previous row is the latest one before, by time.
+    latest = max(r.history_date for r in wanted)
+    candidates = sorted(
+        model.history.select_related("history_user").filter(id__in=ids,
+                                                             history_date__lte=latest),
+        key=lambda c: (c.history_date, c.history_id))
     out = {}
     for r in wanted:
-        before = [c for c in candidates if c.id == r.id and (c.history_date, c.history_id)
+        before = [c for c in candidates
+                  if c.id == r.id and (c.history_date, c.history_id)
                   < (r.history_date, r.history_id)]
         out[r.history_id] = before[-1] if before else None
-    del earliest
+    return out
+
+
+def _with_parents(model):
+    parents = [f.name for f in model._meta.concrete_fields
+               if f.is_relation and not f.null and f.related_model is not model]
+    qs = model._base_manager.all()
+    return qs.select_related(*parents) if parents else qs
+
+
+def _shared_foreign_labels(rows_by_model):
+    """``{model: {field: {id: label}}}`` with one query per related model, whatever the number
+    of forms on the page (the per-model default would cost one query per foreign key)."""
+    wanted = {}
+    for model, rows in rows_by_model.items():
+        for field in model._meta.concrete_fields:
+            if not field.is_relation or field.name in ("version", "created_at", "updated_at"):
+                continue
+            ids = {getattr(row, field.attname, None) for row in rows} - {None}
+            if ids:
+                wanted.setdefault(field.related_model, set()).update(ids)
+    names = {related: {pk: str(obj) for pk, obj in
+                       # select_related(): names that show a parent (a visit
+                       # names its patient) cost no query per row.
+                       _with_parents(related).in_bulk(ids).items()}
+             for related, ids in wanted.items()}
+    return {
+        model: {field.name: names.get(field.related_model, {})
+                for field in model._meta.concrete_fields if field.is_relation}
+        for model in rows_by_model
+    }
+
+
+def _trail_rows_many(rows_by_model):
+    """TrailRows of history rows of several models: one query per model for the versions
+    before them, one per related model for the names of their foreign keys."""
+    previous = {model: _previous_versions(model, rows) for model, rows in rows_by_model.items()}
+    labels = _shared_foreign_labels({
+        model: [*rows, *[p for p in previous[model].values() if p]]
+        for model, rows in rows_by_model.items()
+    })
+    out = {}
+    for model, rows in rows_by_model.items():
+        for row in rows:
+            zone = getattr(row, "_site_tz", None) or "UTC"
+            entry = history_diff(row, previous[model].get(row.history_id), time_zone=zone,
+                                 foreign_labels=labels[model])
+            out[(model._meta.label, row.history_id)] = TrailRow(
+                entry=entry, model=model, record_id=row.id,
+                site_code=getattr(row, "_site_code", "") or "",
+                patient_label=str(getattr(row, "_patient", "") or ""))
     return out
 
 
 def _trail_rows(model, rows):
-    previous = _previous_versions(model, rows)
-    labels = foreign_labels_of(model, [*rows, *[p for p in previous.values() if p]])
-    out = []
-    for row in rows:
-        zone = getattr(row, "_site_tz", None) or "UTC"
-        entry = history_diff(row, previous.get(row.history_id), time_zone=zone,
-                             foreign_labels=labels)
-        out.append(TrailRow(entry=entry, model=model, record_id=row.id,
-                            site_code=getattr(row, "_site_code", "") or "",
-                            patient_label=str(getattr(row, "_patient", "") or "")))
-    return out
+    converted = _trail_rows_many({model: rows})
+    return [converted[(model._meta.label, row.history_id)] for row in rows]
 
 
 def study_trail(flt, *, cursor=None, page_size=PAGE_SIZE):
@@ -369,10 +417,7 @@ def study_trail(flt, *, cursor=None, page_size=PAGE_SIZE):
     by_model = {}
     for _, _, _, row, model in picked:
         by_model.setdefault(model, []).append(row)
-    converted = {}
-    for model, rows in by_model.items():
-        for trail_row in _trail_rows(model, rows):
-            converted[(model._meta.label, trail_row.entry.record.history_id)] = trail_row
+    converted = _trail_rows_many(by_model)
     page = [converted[(label, history_id)] for _, label, history_id, _, _ in picked]
     next_cursor = encode_cursor(picked[-1][3]) if more and picked else None
     return page, next_cursor
