@@ -59,14 +59,30 @@ def _legend(x, y, items):
     return "".join(out)
 
 
+GROUP_COLOURS = ("#1f5fa8", "#b3261e", "#1b7837", "#a86400", "#6a3d9a")
+
+
 def km_plot(km, *, title="Progression-free survival", unit="days"):
     """A Kaplan–Meier step curve with censoring ticks and the numbers at risk below it."""
     if km is None:
         return _empty(title)
-    width, left, right, top, plot_h = 640, 60, 20, 20, 240
-    risk_h = 22 * 2 + 10
-    height = top + plot_h + 40 + risk_h
-    last = max([t for t, _ in km.steps] + [t for t, _ in km.at_risk] + [1])
+    return km_groups_plot([("", km)], title=title, unit=unit)
+
+
+def km_groups_plot(groups, *, title, unit="days"):
+    """Kaplan–Meier curves of ``(label, KaplanMeier)`` groups on one set of axes, each with
+    its censoring ticks and its row of numbers at risk; the median is marked for one curve."""
+    groups = [(label, km) for label, km in groups if km is not None]
+    if not groups:
+        return _empty(title)
+    labelled = len(groups) > 1 or bool(groups[0][0])
+    width, right, top, plot_h = 640, 20, 20, 240
+    left = 100 if labelled else 60  # room for the groups' names before the numbers at risk
+    legend_h = 20 if labelled else 0
+    risk_h = 22 * (len(groups) + 1) + 10
+    height = top + plot_h + 40 + legend_h + risk_h
+    last = max([t for _, km in groups for t, _ in km.steps]
+               + [t for _, km in groups for t, _ in km.at_risk] + [1])
     xticks, xmax = time_ticks(last)
     plot_w = width - left - right
 
@@ -89,28 +105,42 @@ def km_plot(km, *, title="Progression-free survival", unit="days"):
     body.append(_text(left + plot_w / 2, top + plot_h + 32, f"Time from day 1 ({unit})"))
     body.append(_text(14, top + plot_h / 2, "Probability", extra=(
         f'transform="rotate(-90 14 {_f(top + plot_h / 2)})"')))
-    # The step function: horizontal to each time, then down.
-    points, previous = [], 1.0
-    for t, s in km.steps:
-        points.append(f"{_f(x(t))},{_f(y(previous))}")
-        points.append(f"{_f(x(t))},{_f(y(s))}")
-        previous = s
-    points.append(f"{_f(x(last))},{_f(y(previous))}")
-    body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#1f5fa8" '
-                f'stroke-width="2" class="km-curve"/>')
-    for t, s in km.censored:
-        body.append(f'<line class="censor" x1="{_f(x(t))}" x2="{_f(x(t))}" '
-                    f'y1="{_f(y(s) - 5)}" y2="{_f(y(s) + 5)}" stroke="#12324f" '
-                    f'stroke-width="1.5"/>')
-    if km.median is not None:
-        body.append(f'<line x1="{left}" x2="{_f(x(km.median))}" y1="{_f(y(.5))}" '
+    for index, (label, km) in enumerate(groups):
+        stroke = GROUP_COLOURS[index % len(GROUP_COLOURS)]
+        # The step function: horizontal to each time, then down.
+        points, previous = [], 1.0
+        for t, s in km.steps:
+            points.append(f"{_f(x(t))},{_f(y(previous))}")
+            points.append(f"{_f(x(t))},{_f(y(s))}")
+            previous = s
+        end = max([t for t, _ in km.steps] + [t for t, _ in km.censored]) if labelled else last
+        points.append(f"{_f(x(end))},{_f(y(previous))}")
+        body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{stroke}" '
+                    f'stroke-width="2" class="km-curve"'
+                    f'{f" data-group={quoteattr(label)}" if label else ""}/>')
+        for t, s in km.censored:
+            body.append(f'<line class="censor" x1="{_f(x(t))}" x2="{_f(x(t))}" '
+                        f'y1="{_f(y(s) - 5)}" y2="{_f(y(s) + 5)}" stroke="#12324f" '
+                        f'stroke-width="1.5"/>')
+    if len(groups) == 1 and groups[0][1].median is not None:
+        median = groups[0][1].median
+        body.append(f'<line x1="{left}" x2="{_f(x(median))}" y1="{_f(y(.5))}" '
                     f'y2="{_f(y(.5))}" stroke="#a86400" stroke-dasharray="4 3"/>')
-    risk_top = top + plot_h + 50
+    if labelled:
+        body.append(_legend(left, top + plot_h + 52, [
+            (label, GROUP_COLOURS[i % len(GROUP_COLOURS)]) for i, (label, _) in
+            enumerate(groups)]))
+    risk_top = top + plot_h + 50 + legend_h
     body.append(_text(4, risk_top, "Number at risk", anchor="start",
                       extra='font-weight="600"'))
-    for t, n in km.at_risk:
-        if t <= xmax:
-            body.append(_text(x(t), risk_top + 18, n, extra='class="at-risk"'))
+    for index, (label, km) in enumerate(groups):
+        row = risk_top + 18 * (index + 1)
+        if labelled:
+            body.append(_text(4, row, label, anchor="start",
+                              extra=f'fill="{GROUP_COLOURS[index % len(GROUP_COLOURS)]}"'))
+        for t, n in km.at_risk:
+            if t <= xmax:
+                body.append(_text(x(t), row, n, extra='class="at-risk"'))
     return _svg(width, height, title, body)
 
 

@@ -128,3 +128,28 @@ def kaplan_meier(durations, events, *, at_risk_times=(), level=0.95):
         median_lower=lower, median_upper=upper, subjects=len(durations),
         events=sum(events), level=level,
     )
+
+
+@dataclass(frozen=True)
+class LogRank:
+    """A log-rank test between groups: chi-square statistic, degrees of freedom, p value."""
+
+    statistic: float
+    degrees_of_freedom: int
+    p_value: float
+    groups: int
+
+
+def logrank(durations, events, groups):
+    """Log-rank test of equal survival across ``groups`` (labels, one per subject), computed
+    by ``lifelines``; None with fewer than two groups or no event at all."""
+    from lifelines.statistics import multivariate_logrank_test
+
+    durations = [float(d) for d in durations]
+    events = [bool(e) for e in events]
+    if len(set(groups)) < 2 or not any(events):
+        return None
+    result = multivariate_logrank_test(durations, list(groups), events)
+    return LogRank(statistic=float(result.test_statistic),
+                   degrees_of_freedom=int(result.degrees_of_freedom),
+                   p_value=float(result.p_value), groups=len(set(groups)))

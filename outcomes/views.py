@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from enrollment.selectors import patient_get
 from outcomes import reports as study_reports
-from outcomes import selectors, services
+from outcomes import selectors, services, survival
 from outcomes.forms import (
     NONTARGET_ROWS,
     TARGET_ROWS,
@@ -217,4 +217,5 @@ def study_outcomes(request, code):
     return render(request, "outcomes/study_outcomes.html", {
         "study": study, "sites": sites, "site": site,
         **study_reports.summary(reports),
+        **survival.summary([r.patient for r in reports], study.protocol),
     })

@@ -1,0 +1,119 @@
+"""Survival and safety by CDK4/6 inhibitor, for every study: overall survival from day 1 (the
+CDK4/6 inhibitor start), progression-free survival on the first line, Kaplan–Meier curves per
+drug with a log-rank test between them, and the severe-toxicity rate per drug.
+
+Reads are batched over the patients (a fixed number of queries); the estimates come from
+``outcomes.stats`` (lifelines).
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Max
+
+from outcomes import plots, stats
+from outcomes.models import StopReason, TreatmentLine
+from visits.crf_models import AdverseEvent, SurvivalStatus
+from visits.models import Visit
+
+#: CTCAE grade from which a toxicity counts as severe.
+SEVERE_GRADE = 3
+
+
+@dataclass(frozen=True)
+class PatientSurvival:
+    patient: object
+    drug: str
+    os_days: int
+    os_event: bool
+    pfs_days: int
+    pfs_event: bool
+    severe_toxicity: bool
+
+
+def _days(start, end):
+    return max(0, (end - start).days)
+
+
+def patient_survival(patients):
+    """``PatientSurvival`` of each enrolled patient (``patients`` with their enrolment)."""
+    ids = [p.pk for p in patients]
+    last_visit = dict(Visit.objects.filter(patient_id__in=ids, actual_date__isnull=False)
+                      .values("patient_id").annotate(d=Max("actual_date"))
+                      .values_list("patient_id", "d"))
+    last_survival = dict(SurvivalStatus.objects.active().filter(visit__patient_id__in=ids)
+                         .values("visit__patient_id").annotate(d=Max("last_contact_date"))
+                         .values_list("visit__patient_id", "d"))
+    first_lines = {line.patient_id: line for line in
+                   TreatmentLine.objects.active().filter(patient_id__in=ids, number=1)}
+    severe = set(AdverseEvent.objects.active()
+                 .filter(patient_id__in=ids, grade__gte=SEVERE_GRADE)
+                 .values_list("patient_id", flat=True))
+    rows = []
+    for patient in patients:
+        enrolment = patient.enrolment
+        day1 = enrolment.day1
+        known = [d for d in (patient.consent_date, last_visit.get(patient.pk),
+                             last_survival.get(patient.pk), patient.death_date, day1) if d]
+        last = max(known)
+        os_end = patient.death_date or last
+        line = first_lines.get(patient.pk)
+        ends = [enrolment.progression_date, patient.death_date]
+        if line is not None and line.stop_reason == StopReason.PROGRESSION:
+            ends.append(line.stop_date)
+        pfs_end = min((d for d in ends if d is not None), default=None)
+        rows.append(PatientSurvival(
+            patient=patient, drug=enrolment.cdk46i,
+            os_days=_days(day1, os_end), os_event=patient.death_date is not None,
+            pfs_days=_days(day1, pfs_end or last), pfs_event=pfs_end is not None,
+            severe_toxicity=patient.pk in severe))
+    return rows
+
+
+def _by_drug(rows, protocol, days, event, title):
+    groups = {}
+    for row in rows:
+        groups.setdefault(row.drug, []).append(row)
+    codes = [c for c in (protocol.enrolment.cdk46i_drugs if protocol.enrolment else ())
+             if c in groups] + sorted(set(groups) - set(
+                 protocol.enrolment.cdk46i_drugs if protocol.enrolment else ()))
+    last = max((getattr(r, days) for r in rows), default=0)
+    ticks, _ = plots.time_ticks(last)
+    curves = []
+    for code in codes:
+        members = groups[code]
+        km = stats.kaplan_meier([getattr(r, days) for r in members],
+                                [getattr(r, event) for r in members], at_risk_times=ticks)
+        curves.append((_name(protocol, code), km))
+    test = stats.logrank([getattr(r, days) for r in rows], [getattr(r, event) for r in rows],
+                         [r.drug for r in rows])
+    return {"curves": curves, "logrank": test,
+            "svg": plots.km_groups_plot(curves, title=title)}
+
+
+def _name(protocol, code):
+    try:
+        return protocol.drug(code).name
+    except KeyError:
+        return code
+
+
+def summary(patients, protocol):
+    """What the outcomes page shows of survival and safety for ``patients``."""
+    rows = patient_survival(patients)
+    if not rows:
+        return {"survival": None}
+    safety = []
+    for code in sorted({r.drug for r in rows}, key=lambda c: _name(protocol, c)):
+        members = [r for r in rows if r.drug == code]
+        count = sum(r.severe_toxicity for r in members)
+        safety.append({"drug": _name(protocol, code), "patients": len(members),
+                       "severe": count, "rate": stats.clopper_pearson(count, len(members))})
+    return {"survival": {
+        "rows": rows,
+        "os": _by_drug(rows, protocol, "os_days", "os_event",
+                       "Overall survival by CDK4/6 inhibitor"),
+        "pfs": _by_drug(rows, protocol, "pfs_days", "pfs_event",
+                        "Progression-free survival on the first line by CDK4/6 inhibitor"),
+        "safety": safety,
+        "severe_grade": SEVERE_GRADE,
+    }}
