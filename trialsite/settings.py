@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "visits.tasks.send_visit_reminders",
         "schedule": crontab(hour=6, minute=0),
     },
+    # Monitoring: the protocols' edit checks over every patient (opens/closes auto-queries).
+    "run-edit-checks": {
+        "task": "trialsite.monitoring.tasks.run_edit_checks",
+        "schedule": crontab(hour=2, minute=0),
+    },
     # Samples: expected samples not recorded, shipments too long in transit, thawed arrivals.
     "flag-sample-problems": {
         "task": "biosamples.tasks.flag_sample_problems",

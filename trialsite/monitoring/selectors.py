@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from trialsite import access, esign
-from trialsite.audit import foreign_labels_of, history_diff, history_entries
+from trialsite.audit import history_diff, history_entries
 from trialsite.models import CLINICAL_READ_ROLES, Membership, Role, Site
 from trialsite.monitoring import registry
 from trialsite.monitoring.models import CasebookSignature, Lock, Query, QueryMessage, SdvMark

@@ -38,9 +38,14 @@ class Command(BaseCommand):
         # run keeps hundreds of signatures from taking minutes (see trialsite/demo.py).
         fast = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
         with override_settings(PASSWORD_HASHERS=fast):
-            for config in apps.get_app_configs():
-                if module_has_submodule(config.module, "demo"):
-                    import_module(f"{config.name}.demo").seed(context)
+            demos = [import_module(f"{config.name}.demo") for config in apps.get_app_configs()
+                     if module_has_submodule(config.module, "demo")]
+            for demo in demos:
+                demo.seed(context)
+            # A low app whose demo reviews the data of higher ones (monitoring) adds it last.
+            for demo in demos:
+                if hasattr(demo, "seed_late"):
+                    demo.seed_late(context)
         if not quiet_logins:
             self._print_logins(context["logins"])
 
