@@ -58,7 +58,8 @@ register(Dataset(
                 "treatment. No direct identifier: the birth date is reduced to the age.",
     variables=VARIABLES,
     sources=(Source(lambda: Patient.objects.all(), VARIABLES, site_path="site",
-                    study_path="site__study", patient_path="id"),),
+                    study_path="site__study", patient_path="id",
+                    subject_path="subject_id"),),
     order_by=("site", "subject_id"),
     odm_form="subject",
 ))

@@ -33,7 +33,8 @@ _MM = DecimalField(max_digits=5, decimal_places=1)
 _LIST_SITE = {"site_path": "patient__site", "study_path": "patient__site__study"}
 _ASSESSMENT_SITE = {"site_path": "assessment__patient__site",
                     "study_path": "assessment__patient__site__study",
-                    "patient_path": "assessment__patient"}
+                    "patient_path": "assessment__patient",
+                    "subject_path": "assessment__patient__subject_id"}
 _LESION_TYPES = (("T", "target"), ("N", "non-target"))
 
 

@@ -34,7 +34,7 @@ from visits.models import Visit
 
 VISIT_PATIENT = "visit__patient__"
 _SITE = {"site_path": "visit__patient__site", "study_path": "visit__patient__site__study",
-         "patient_path": "visit__patient"}
+         "patient_path": "visit__patient", "subject_path": "visit__patient__subject_id"}
 _LIST_SITE = {"site_path": "patient__site", "study_path": "patient__site__study"}
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -60,6 +60,22 @@ class XmlRenderer(_StreamRenderer):
 class ZipRenderer(_StreamRenderer):
     media_type = "application/zip"
     format = "zip"
+
+
+class _JsonErrors:
+    """Refusals (400, 404) are JSON whatever format the stream would have been."""
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class ExportFilters(serializers.Serializer):
@@ -129,7 +145,7 @@ class ExportListView(APIView):
         return Response([dataset_description(d, request) for d in all_datasets()])
 
 
-class DatasetExportView(APIView):
+class DatasetExportView(_JsonErrors, APIView):
     """One dataset as CSV or NDJSON, streamed, in a stable order (see the dictionary)."""
 
     renderer_classes = [CsvRenderer, NdjsonRenderer]
@@ -161,7 +177,7 @@ class DatasetExportView(APIView):
         return stream(ds.names, rows, filename=f"{ds.name}.{fmt}", data_cut=data_cut)
 
 
-class DictionaryView(APIView):
+class DictionaryView(_JsonErrors, APIView):
     """Every variable of every dataset: label, type, unit and allowed codes."""
 
     renderer_classes = [CsvRenderer]
@@ -178,7 +194,7 @@ class OdmQuery(serializers.Serializer):
     study = serializers.CharField(max_length=32, required=False)
 
 
-class OdmView(APIView):
+class OdmView(_JsonErrors, APIView):
     """Every visible study as one CDISC ODM 1.3.2 file (metadata and clinical data)."""
 
     renderer_classes = [XmlRenderer]
@@ -250,7 +266,7 @@ class PackageDetailView(APIView):
         return Response(PackageOut(_own_package(request.user, pk)).data)
 
 
-class PackageDownloadView(APIView):
+class PackageDownloadView(_JsonErrors, APIView):
     renderer_classes = [ZipRenderer]
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY,

@@ -10,21 +10,21 @@ from django.db.models import Case, CharField, F, Value, When
 from trialsite.exports.registry import Dataset, Source, Var, all_datasets, register
 
 #: Models whose history belongs in the trail without being a dataset of their own:
-#: (model, site path), added by the apps with ``register_history``.
+#: (model, site path, subject path), added by the apps with ``register_history``.
 _EXTRA = []
 
 
-def register_history(model, site_path):
-    _EXTRA.append((model, site_path))
+def register_history(model, site_path, subject_path="patient__subject_id"):
+    _EXTRA.append((model, site_path, subject_path))
 
 
-def _variables(model, site_path):
-    patient = site_path[: -len("site")]
+def _variables(model, site_path, subject_path):
     table = f"{model._meta.app_label}.{model._meta.model_name}"
     return (
         Var("study", "Study code", source=f"{site_path}__study__code"),
         Var("site", "Site code", source=f"{site_path}__code"),
-        Var("subject_id", "Subject id (pseudonym)", source=f"{patient}subject_id"),
+        Var("subject_id", "Subject id (pseudonym; empty for records of no patient)",
+            source=subject_path or Value(None, output_field=CharField())),
         Var("table", "Record type (app.model)", source=Value(table, output_field=CharField())),
         Var("record_id", "Record id", "integer", "id"),
         Var("version", "Record version after the change", "integer", "version"),
@@ -45,17 +45,17 @@ def _variables(model, site_path):
 
 def register_audit_trail():
     seen, sources = set(), []
-    pairs = [(s.queryset().model, s.site_path) for d in all_datasets() for s in d.sources]
-    for model, site_path in [*pairs, *_EXTRA]:
+    triples = [(s.queryset().model, s.site_path, s.subject_path)
+               for d in all_datasets() for s in d.sources]
+    for model, site_path, subject_path in [*triples, *_EXTRA]:
         if model in seen or not hasattr(model, "history"):
             continue
         seen.add(model)
         history = model.history.model
         sources.append(Source(lambda history=history: history.objects.all(),
-                              _variables(model, site_path), site_path=site_path,
+                              _variables(model, site_path, subject_path), site_path=site_path,
                               study_path=f"{site_path}__study", updated_path="history_date",
-                              voided_path="", patient_path=f"{site_path[:-len('site')]}id"
-                              if site_path != "site" else "id"))
+                              voided_path="", subject_path=subject_path))
     if not sources:
         return
     # Every source must give the same variables: the ``table`` value differs, so register the

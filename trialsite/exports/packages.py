@@ -7,6 +7,7 @@ Progress is one step per file, written to the package row as it goes.
 
 import hashlib
 import logging
+import os
 import zipfile
 from pathlib import Path
 
@@ -23,7 +24,10 @@ logger = logging.getLogger(__name__)
 
 
 def packages_dir() -> Path:
-    return Path(getattr(settings, "TRIALSITE_EXPORTS_DIR", Path(settings.VAR_DIR) / "exports"))
+    """``TRIALSITE_EXPORTS_DIR`` (setting or environment), else ``var/exports``."""
+    configured = (getattr(settings, "TRIALSITE_EXPORTS_DIR", None)
+                  or os.environ.get("TRIALSITE_EXPORTS_DIR"))
+    return Path(configured) if configured else Path(settings.VAR_DIR) / "exports"
 
 
 def package_path(package) -> Path:

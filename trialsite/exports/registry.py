@@ -90,6 +90,8 @@ class Source:
     voided_path: str = "voided_at"
     #: Path to the patient, so the ODM writer can read a chunk of subjects at a time.
     patient_path: str = "patient"
+    #: Path to the subject id, for the audit trail ("": the records belong to no patient).
+    subject_path: str = "patient__subject_id"
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def source_queryset(dataset: Dataset, source: Source, user, filters: Filters):
             qs = qs.filter(**{f"{dataset.date_path}__date__gte": filters.date_from})
         if filters.date_to is not None:
             qs = qs.filter(**{f"{dataset.date_path}__date__lte": filters.date_to})
-    if filters.patient_ids is not None:
+    if filters.patient_ids is not None and source.patient_path:
         qs = qs.filter(**{f"{source.patient_path}__in": filters.patient_ids})
     annotations = {_alias(i): var.expression() for i, var in enumerate(source.variables)}
     return qs.annotate(**annotations).values_list(*annotations).order_by()
