@@ -86,7 +86,7 @@ def _by_drug(rows, protocol, days, event, title):
         curves.append((_name(protocol, code), km))
     test = stats.logrank([getattr(r, days) for r in rows], [getattr(r, event) for r in rows],
                          [r.drug for r in rows])
-    return {"curves": curves, "logrank": test,
+    return {"curves": curves, "logrank": test, "title": title,
             "svg": plots.km_groups_plot(curves, title=title)}
 
 

@@ -27,8 +27,6 @@ AFTER_ENROLMENT = {
 REASONS = {S.ON_TREATMENT: "First dose given (demo data)",
            S.OFF_TREATMENT: "Treatment stopped at progression (demo data)"}
 
-#: Studies whose demo visits get form data (PALMARES-2's stay empty: history and overdue).
-ENTERED_STUDIES = frozenset({"ICRG0201"})
 #: Shares of the past prospective visits reported missed and entered; the rest stay overdue.
 MISSED_SHARE = 0.15
 ENTERED_SHARE = 0.70
@@ -73,7 +71,9 @@ def seed(context):
                                        "Investigator decision"]))
             # Past prospective visits: a few reported missed, most entered where the study's
             # demo has data; the rest wait for their data.
-            enter = patient.site.study.code in ENTERED_STUDIES
+            # Interventional studies (treatment from consent on) get visit data; an
+            # observational study's retrospective schedule stays as history to enter.
+            enter = plan.day1_on_or_after_consent
             state = {"weight": Decimal(rng.randint(550, 850)) / 10,
                      "height": Decimal(rng.randint(150, 175))}
             for visit in (Visit.objects.planned()

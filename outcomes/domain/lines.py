@@ -83,7 +83,8 @@ def _check_one(line, context):
         for group in context.first_line_classes:
             if not classes & {str(c) for c in group}:
                 words = " or ".join(str(c) for c in group)
-                problems.append(Problem(n, "drugs", f"Line 1 must include a {words}."))
+                article = "an" if words[0] in "aeiou" else "a"
+                problems.append(Problem(n, "drugs", f"Line 1 must include {article} {words}."))
     if n == 1 and context.day1 is not None and line.start != context.day1:
         problems.append(Problem(n, "start_date",
                                 f"Line 1 starts on day 1 of the study, the CDK4/6 inhibitor "
