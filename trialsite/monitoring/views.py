@@ -71,7 +71,7 @@ def record_review(request, type_id, pk):
         "query_form": QueryOpenForm(fields=selectors.field_choices(model)),
         "lock": selectors.active_lock_for(site_id=where.site_id, patient_pk=where.patient_pk,
                                           visit_pk=where.visit_pk),
-        "type_id": type_id,
+        "type_id": type_id, "is_dm": _has(request.user, (Role.DATA_MANAGER,), site),
     })
 
 
