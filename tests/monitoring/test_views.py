@@ -173,3 +173,20 @@ def test_history_rows_are_refused_an_update_by_the_database_on_postgres():
 
     with pytest.raises(DatabaseError), transaction.atomic():
         Query.history.model.objects.update(history_change_reason="tampered")
+
+
+def test_a_monitor_reads_the_trail_of_their_own_sites_only(client, world):
+    patient_with_baseline(world)
+    client.force_login(world.users[Role.MONITOR])
+    response = client.get(reverse("study-trail", args=[world.study_a.code]))
+    sites = {row.site_code for row in response.context["rows"]}
+    assert sites == {world.site_a1.code}
+    assert world.patient_a2.subject_id not in response.content.decode()
+    today = date.today().isoformat()
+    export = client.get(reverse("study-trail-csv", args=[world.study_a.code]),
+                        {"date_from": today, "date_to": today})
+    assert export.status_code == 403
+    export = client.get(reverse("study-trail-csv", args=[world.study_a.code]),
+                        {"date_from": today, "date_to": today, "site": world.site_a1.code})
+    body = b"".join(export.streaming_content).decode()
+    assert world.patient_a1.subject_id in body and world.patient_a2.subject_id not in body

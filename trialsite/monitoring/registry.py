@@ -160,7 +160,10 @@ def scope_of(model):
     elif issubclass(model, AuditedModel) and not model._meta.abstract:
         patient_path = _shortest_path(model, patient)
         if patient_path is not None:
-            site_path = _shortest_path(model, anchor("site"))
+            # The record belongs to its patient's site (not, say, a freezer's or a lab's).
+            patient_site = _shortest_path(patient, anchor("site"))
+            site_path = (patient_site if patient_path == "pk"
+                         else f"{patient_path}__{patient_site}")
             visit = visit_model()
             visit_path = _shortest_path(model, visit) if visit is not None else None
             scope = Scope(site=site_path, patient=patient_path, visit=visit_path)

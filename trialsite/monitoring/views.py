@@ -1,6 +1,7 @@
 """Monitoring pages: thin views that check the role, read through selectors, call a service."""
 
 import csv
+from dataclasses import replace
 from datetime import timedelta
 
 from django.contrib import messages
@@ -343,11 +344,11 @@ def study_trail(request, code):
     rows, next_cursor = [], None
     if flt is not None:
         if flt.site is None and len(sites) < study.sites.count():
-            # A monitor who covers some sites only reads their sites' trail.
-            flt = None
-            form.add_error("site", "Choose one of your sites.")
-        else:
-            rows, next_cursor = selectors.study_trail(flt, cursor=request.GET.get("cursor"))
+            # A monitor who covers some sites reads one of their sites' trail at a time.
+            flt = replace(flt, site=sites[0])
+            messages.info(request, f"Showing site {sites[0].code}: choose another of your "
+                                   "sites in the filter.")
+        rows, next_cursor = selectors.study_trail(flt, cursor=request.GET.get("cursor"))
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(request, "monitoring/study_trail.html", {
