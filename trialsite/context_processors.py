@@ -19,6 +19,10 @@ def navigation(request):
         nav.append(("query-list", "Queries"))
     if roles & {Role.MONITOR, Role.DATA_MANAGER, Role.SPONSOR} or user.is_superuser:
         nav.append(("monitoring-home", "Monitoring"))
+    if roles & readers or user.is_superuser:
+        nav.append(("exports", "Exports"))
+    if roles or user.is_superuser:
+        nav.append(("api-access", "API access"))
     nav.append(("api-docs", "API"))
     if user.is_staff:
         nav.append(("admin:index", "Admin"))

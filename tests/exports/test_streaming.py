@@ -26,7 +26,7 @@ def test_csv_stream_sends_one_chunk_per_batch_not_one_per_row():
     rows = ((i, "x") for i in range(ROWS_PER_CHUNK * 2 + 1))
     chunks = list(streamed_csv_response(["id", "v"], rows).streaming_content)
     assert len(chunks) == 1 + 3  # header, two full batches, the remainder
-    assert b"".join(chunks).count(b"\r\n") == ROWS_PER_CHUNK * 2 + 2
+    assert b"".join(chunks).count(b"\n") == ROWS_PER_CHUNK * 2 + 2
 
 
 def test_ndjson_stream_writes_one_object_per_line_with_iso_dates():

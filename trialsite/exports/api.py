@@ -21,11 +21,13 @@ from trialsite.exports.registry import (
     DatasetError,
     Filters,
     all_datasets,
+    csv_stream,
     get_dataset,
     iter_rows,
 )
 from trialsite.exports.streaming import (
     DATA_CUT_HEADER,
+    streamed_csv_chunks_response,
     streamed_csv_response,
     streamed_ndjson_response,
 )
@@ -170,11 +172,14 @@ class DatasetExportView(_JsonErrors, APIView):
         filters = _filters(request)
         data_cut = timezone.now()
         try:
+            if fmt == "csv":
+                return streamed_csv_chunks_response(csv_stream(ds, request.user, filters),
+                                                    filename=f"{ds.name}.csv", data_cut=data_cut)
             rows = iter_rows(ds, request.user, filters)
         except DatasetError as exc:
             return Response({"updated_since": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
-        stream = streamed_csv_response if fmt == "csv" else streamed_ndjson_response
-        return stream(ds.names, rows, filename=f"{ds.name}.{fmt}", data_cut=data_cut)
+        return streamed_ndjson_response(ds.names, rows, filename=f"{ds.name}.ndjson",
+                                        data_cut=data_cut)
 
 
 class DictionaryView(_JsonErrors, APIView):

@@ -12,19 +12,30 @@ history row: user, site, time, reason and the record it concerns).
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
+from django.db import connections
 from lxml import etree
 
 from trialsite.access import sites_visible_to, studies_visible_to
-from trialsite.exports.registry import Filters, all_datasets, get_dataset, iter_rows
+from trialsite.exports.registry import (
+    Filters,
+    all_datasets,
+    dataset_queryset,
+    get_dataset,
+    iter_rows,
+)
+from trialsite.exports.streaming import copy_csv_chunks
 from trialsite.models import Membership
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
-SUBJECTS_PER_CHUNK = 500
+SUBJECTS_PER_CHUNK = 100
 KEY_VARIABLES = frozenset({"study", "site", "subject_id", "visit_code"})
 SUBJECT_EVENT = "SE.SUBJECT"
 _DATA_TYPES = {"text": "text", "integer": "integer", "decimal": "float", "date": "date",
@@ -186,6 +197,37 @@ def _subjects_chunks(user, study, filters):
         yield chunk
 
 
+def _text_rows(dataset, user, filters):
+    """The dataset's rows with every value as XML-ready text ("" for missing).
+
+    On PostgreSQL the rows come from ``COPY … (FORMAT csv)`` and are split by the csv module:
+    no Python date, time or decimal object is made per value, which is most of the cost of a
+    whole-study file. Elsewhere (and for derived datasets) the rows are read as usual.
+    """
+    if dataset.rows is None:
+        queryset = dataset_queryset(dataset, user, filters)
+        if connections[queryset.db].vendor == "postgresql":
+            text = b"".join(copy_csv_chunks((), queryset)).decode()
+            times = [i for i, v in enumerate(dataset.variables) if v.type == "datetime"]
+            for row in csv.reader(io.StringIO(text)):
+                for i in times:
+                    if row[i]:
+                        # 2026-03-01 08:00:00.5+00 → 2026-03-01T08:00:00.5+00:00
+                        value = row[i].replace(" ", "T", 1)
+                        row[i] = value + ":00" if value[-3] in "+-" else value
+                yield row
+            return
+    for row in iter_rows(dataset, user, filters):
+        yield ["" if v is None else _value(v) for v in row]
+
+
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _attr(text):
+    return escape(_INVALID_XML.sub("", text), {'"': "&quot;"})
+
+
 def _clinical(xf, user, study, datasets, filters, buffer):
     fixed = {v.code for v in study.protocol.schedule.visits} if study.protocol.schedule else set()
     visits = get_dataset("visits")
@@ -194,15 +236,20 @@ def _clinical(xf, user, study, datasets, filters, buffer):
     for d in datasets:
         if d.rows is not None:
             grouped = defaultdict(list)
-            for row in iter_rows(d, user, Filters(site=filters.site, study=study.code)):
+            for row in _text_rows(d, user, Filters(site=filters.site, study=study.code)):
                 grouped[row[2]].append(row)
             derived[d.name] = grouped
+    # Per dataset: (column, ' ItemOID="…" Value="') of each item, written as text below.
+    items = {d.name: [(i, f'<ItemData ItemOID="{item_oid(d, v)}" Value="')
+                      for i, v in enumerate(d.variables) if v.name not in KEY_VARIABLES]
+             for d in datasets}
     with xf.element("ClinicalData", StudyOID=f"S.{_oid(study.code)}", MetaDataVersionOID="MDV.1"):
+        xf.flush()
         for chunk in _subjects_chunks(user, study, filters):
             chunk_filters = Filters(site=filters.site, study=study.code,
                                     patient_ids=tuple(pk for _, _, pk in chunk))
             events = defaultdict(dict)
-            for row in iter_rows(visits, user, chunk_filters):
+            for row in _text_rows(visits, user, chunk_filters):
                 events[row[2]][row[v_index["visit_code"]]] = _event_of(
                     row[v_index["kind"]], row[v_index["visit_code"]], fixed)
             data = {}
@@ -210,16 +257,18 @@ def _clinical(xf, user, study, datasets, filters, buffer):
                 grouped = derived.get(d.name)
                 if grouped is None:
                     grouped = defaultdict(list)
-                    for row in iter_rows(d, user, chunk_filters):
+                    for row in _text_rows(d, user, chunk_filters):
                         grouped[row[2]].append(row)
                 data[d.name] = grouped
             for site_code, subject_id, _ in chunk:
-                _subject(xf, subject_id, site_code, datasets, data, events[subject_id])
-            xf.flush()
+                # The subject's data are written as text straight into the output, between
+                # the elements lxml writes (flushed above): the same markup, many times faster.
+                buffer.write(_subject(subject_id, site_code, datasets, data, items,
+                                      events[subject_id]).encode())
             yield buffer
 
 
-def _subject(xf, subject_id, site_code, datasets, data, events):
+def _subject(subject_id, site_code, datasets, data, items, events):
     # event (OID, repeat key) → form → rows, events in visit order then subject-level first.
     by_event = defaultdict(lambda: defaultdict(list))
     order = [(SUBJECT_EVENT, None), *events.values()]
@@ -232,30 +281,27 @@ def _subject(xf, subject_id, site_code, datasets, data, events):
                 if event not in order:
                     order.append(event)
             by_event[event][d].append(row)
-    with xf.element("SubjectData", SubjectKey=subject_id):
-        xf.write(etree.Element("SiteRef", LocationOID=f"L.{_oid(site_code)}"))
-        for event in order:
-            forms = by_event.get(event)
-            if not forms:
-                continue
-            oid, key = event
-            attrs = {"StudyEventOID": oid}
-            if key:
-                attrs["StudyEventRepeatKey"] = key
-            with xf.element("StudyEventData", **attrs):
-                for d, rows in forms.items():
-                    with xf.element("FormData", FormOID=f"F.{_oid(d.odm_form)}"):
-                        for n, row in enumerate(rows, 1):
-                            group = etree.Element("ItemGroupData",
-                                                  ItemGroupOID=f"IG.{_oid(d.odm_form)}")
-                            if d.odm_repeating:
-                                group.set("ItemGroupRepeatKey", str(n))
-                            for var, value in zip(d.variables, row, strict=True):
-                                if value is None or value == "" or var.name in KEY_VARIABLES:
-                                    continue
-                                etree.SubElement(group, "ItemData", ItemOID=item_oid(d, var),
-                                                 Value=_value(value))
-                            xf.write(group)
+    out = [f'<SubjectData SubjectKey="{_attr(subject_id)}">'
+           f'<SiteRef LocationOID="L.{_oid(site_code)}"/>']
+    for event in order:
+        forms = by_event.get(event)
+        if not forms:
+            continue
+        oid, key = event
+        repeat = f' StudyEventRepeatKey="{_attr(key)}"' if key else ""
+        out.append(f'<StudyEventData StudyEventOID="{oid}"{repeat}>')
+        for d, rows in forms.items():
+            form = _oid(d.odm_form)
+            out.append(f'<FormData FormOID="F.{form}">')
+            for n, row in enumerate(rows, 1):
+                key_attr = f' ItemGroupRepeatKey="{n}"' if d.odm_repeating else ""
+                out.append(f'<ItemGroupData ItemGroupOID="IG.{form}"{key_attr}>')
+                out.extend(f'{start}{_attr(row[i])}"/>' for i, start in items[d.name] if row[i])
+                out.append("</ItemGroupData>")
+            out.append("</FormData>")
+        out.append("</StudyEventData>")
+    out.append("</SubjectData>")
+    return "".join(out)
 
 
 def _audit_records(xf, user, study, filters, buffer):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from trialsite.exports.dictionary import HEADER, dictionary_rows
 from trialsite.exports.models import DataPackage
 from trialsite.exports.odm import odm_chunks
-from trialsite.exports.registry import Filters, all_datasets, iter_rows
+from trialsite.exports.registry import Filters, all_datasets, csv_stream
 from trialsite.exports.streaming import csv_chunks
 
 logger = logging.getLogger(__name__)
@@ -84,8 +84,7 @@ def build_package(package):
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED,
                              compresslevel=1) as archive:
-            steps = [(f"{d.name}.csv", lambda d=d: csv_chunks(d.names, iter_rows(d, user,
-                                                                                Filters())))
+            steps = [(f"{d.name}.csv", lambda d=d: csv_stream(d, user, Filters()))
                      for d in datasets]
             steps.append(("dictionary.csv", lambda: csv_chunks(HEADER, dictionary_rows())))
             steps.append(("odm.xml", lambda: odm_chunks(user, data_cut=data_cut)))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connections, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models.functions import Cast
 
@@ -219,4 +220,28 @@ def iter_rows(dataset: Dataset, user, filters: Filters) -> Iterable[tuple]:
             raise DatasetError(f"{dataset.name} is derived and always exported whole: "
                                "leave out updated_since.")
         return dataset.rows(user, filters)
-    return dataset_queryset(dataset, user, filters).iterator(chunk_size=CHUNK_SIZE)
+    return _stream(dataset_queryset(dataset, user, filters))
+
+
+def csv_stream(dataset: Dataset, user, filters: Filters):
+    """The dataset as CSV byte chunks: PostgreSQL writes model datasets itself (COPY), other
+    databases and derived datasets go through the csv module."""
+    from trialsite.exports.streaming import copy_csv_chunks, csv_chunks
+
+    if dataset.rows is None:
+        queryset = dataset_queryset(dataset, user, filters)
+        if connections[queryset.db].vendor == "postgresql":
+            return copy_csv_chunks(dataset.names, queryset)
+    return csv_chunks(dataset.names, iter_rows(dataset, user, filters))
+
+
+def _stream(queryset):
+    """Rows through a server-side cursor. On PostgreSQL the cursor lives in a transaction:
+    outside one Django declares it WITH HOLD, and PostgreSQL then computes the whole result
+    before the first row goes out. (SQLite has no server-side cursors, and a transaction there
+    would take the write lock for the length of the download.)"""
+    if connections[queryset.db].vendor != "postgresql":
+        yield from queryset.iterator(chunk_size=CHUNK_SIZE)
+        return
+    with transaction.atomic(using=queryset.db):
+        yield from queryset.iterator(chunk_size=CHUNK_SIZE)
