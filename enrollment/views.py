@@ -18,6 +18,7 @@ from enrollment.forms import (
 from enrollment.models import Patient
 from trialsite import access
 from trialsite.forms import apply_service
+from trialsite.models import Role
 
 
 def _site_from_query(request):
@@ -191,9 +192,13 @@ def study_overview(request, code):
     if study is None:
         raise Http404("No such study")
     sites = selectors.sites_with_counts(user=request.user, study=study)
+    # The study's data managers import retrospective real-world data (outcomes' import page).
+    can_import = study.protocol.real_world is not None and (
+        request.user.is_superuser or access.has_study_role(request.user, Role.DATA_MANAGER,
+                                                           study))
     return render(
         request,
         "enrollment/study_overview.html",
         {"study": study, "protocol": study.protocol, "sites": sites,
-         "totals": selectors.totals(sites)},
+         "totals": selectors.totals(sites), "can_import_real_world": can_import},
     )

@@ -6,8 +6,10 @@ investigator wrote (their own overall response) and whether it disagreed with th
 at the time of entry are kept on the assessment.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from enrollment.models import Patient
 from outcomes.domain import recist
@@ -280,3 +282,60 @@ class CollectedItem(AuditedModel):
 
     def __str__(self):
         return f"{self.patient} {self.kind}"
+
+
+# --- retrospective import jobs -----------------------------------------------------------------
+
+
+class ImportJob(models.Model):
+    """A data manager's upload of real-world CSV files, checked and imported by a job.
+
+    Bookkeeping, not clinical data (like an export package): the records the import creates
+    carry their own history; this row says who uploaded what, how far the job is and, when the
+    files are refused, every problem found.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Imported"
+        REFUSED = "refused", "Refused (nothing imported)"
+        FAILED = "failed", "Failed (nothing imported)"
+
+    study = models.ForeignKey("trialsite.Study", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=8, choices=Status, default=Status.QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=100, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self):
+        return f"Import {self.pk} into {self.study_id} ({self.status})"
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.DONE, self.Status.REFUSED, self.Status.FAILED)
+
+
+class ImportFile(models.Model):
+    """One uploaded file of an import job, kept as uploaded (its checksum is the reason)."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.PROTECT, related_name="files")
+    name = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "name"],
+                                               name="import_file_once_per_job")]
+
+    def __str__(self):
+        return self.name

@@ -48,8 +48,9 @@ from enrollment.domain.lifecycle import PatientStatus
 from enrollment.models import Enrolment, Patient
 from outcomes.domain import lines as line_rules
 from outcomes.models import LineResponse, StopReason, TreatmentLine
+from trialsite import access
 from trialsite.audit import bulk_create_audited
-from trialsite.models import Membership, Role, Site
+from trialsite.models import Role, Site
 from visits.crf_models import VISIT_RECORDS, AdverseEvent, Relation, SurvivalStatus
 from visits.crf_selectors import site_today
 from visits.domain.schedule import horizon, is_retrospective, plan
@@ -496,10 +497,14 @@ class _Checker:
                                                       f"{form_code.replace('_', ' ')}.")
                 visit = None
             return visit
+        # After a death, a visit whose window opened later is cancelled unless it holds data;
+        # a record of a patient who died before any such window goes to the first one, as
+        # when it was entered before the death was recorded.
         usable = [v for v in candidates if death is None or v.window_start <= death]
+        usable = usable or candidates[:1]
         if not usable:
-            self.problem(file, row, "visit_code", "No visit of the schedule collects this "
-                                                  "before the death: give visit_code.")
+            self.problem(file, row, "visit_code", "No visit of the schedule collects this: "
+                                                  "give visit_code.")
             return None
         return min(usable, key=lambda v: (abs((v.target_date - when).days), v.target_date))
 
@@ -760,10 +765,7 @@ def _enter(visit, form_code, actual_date):
 
 def can_import(user, study):
     """Only the study's data managers import (a superuser too)."""
-    if user.is_superuser:
-        return True
-    return Membership.objects.active().filter(user=user, study=study,
-                                              role=Role.DATA_MANAGER).exists()
+    return user.is_superuser or access.has_study_role(user, Role.DATA_MANAGER, study)
 
 
 def import_real_world(*, actor, study, files, today=None, progress=None):

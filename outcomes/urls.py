@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outcomes import rwd_views, views
+from outcomes import rwd_import_views, rwd_views, views
 
 urlpatterns = [
     path("patients/<str:subject_id>/tumour-baseline/", views.tumour_baseline,
@@ -13,4 +13,9 @@ urlpatterns = [
          name="treatment-line"),
     path("studies/<str:code>/collected-items/", rwd_views.missing_items,
          name="missing-items"),
+    path("studies/<str:code>/import/", rwd_import_views.import_start, name="rwd-import"),
+    path("studies/<str:code>/import/<int:job_id>/", rwd_import_views.import_job,
+         name="rwd-import-job"),
+    path("studies/<str:code>/import/<int:job_id>/status/", rwd_import_views.import_status,
+         name="rwd-import-status"),
 ]

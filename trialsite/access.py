@@ -84,6 +84,11 @@ def has_role_at(user, role, site):
     )
 
 
+def has_study_role(user, role, study):
+    """Whether the user holds the study-wide ``role`` for ``study``."""
+    return any(m.role == role and m.study_id == study.pk for m in _memberships(user))
+
+
 def require_data_entry(user, site):
     if not can_enter_data(user, site):
         raise PermissionDenied("Only the site's coordinators and investigators enter data here.")

@@ -76,6 +76,16 @@ def _visit_list_items(world, role):
              "pk": _foreign_visit(p)[1].pk} for p in foreign_patients(world, role)]
 
 
+def _foreign_import_jobs(world):
+    """A real-world import job of the other study (PALMARES-2)."""
+    from outcomes.models import ImportJob
+    from trialsite.services import system_user
+
+    job = (ImportJob.objects.filter(study=world.study_b).first()
+           or ImportJob.objects.create(study=world.study_b, requested_by=system_user()))
+    return [{"code": world.study_b.code, "job_id": job.pk}]
+
+
 def _foreign_biosamples(patient):
     """A sample with one aliquot, a box and a shipped shipment at a foreign patient's site."""
     from datetime import UTC, datetime
@@ -199,6 +209,9 @@ OBJECT_ROUTES = {
     "treatment-line": lambda w, r: [{"subject_id": p.subject_id, "number": 1}
                                     for p in foreign_patients(w, r)],
     "missing-items": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "rwd-import": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "rwd-import-job": lambda w, r: _foreign_import_jobs(w),
+    "rwd-import-status": lambda w, r: _foreign_import_jobs(w),
     "sample-draw": _expected_samples,
     "sample-not-collected": _expected_samples,
     "visit-sample-labels": _visits,
