@@ -13,9 +13,10 @@ from decimal import Decimal
 from django.db import transaction
 
 from enrollment.models import Patient
-from outcomes import selectors, services
-from outcomes.models import FORM_CODE
+from outcomes import rwd_selectors, rwd_services, selectors, services
+from outcomes.models import FORM_CODE, TreatmentLine
 from trialsite.models import Role
+from visits import services as visit_services
 from visits.models import Visit
 
 ORGANS = [("liver", False), ("lung", False), ("lymph node", True), ("skin", False),
@@ -52,6 +53,11 @@ def _baseline_lesions(rng):
 
 
 def seed(context):
+    _seed_tumour_assessments(context)
+    _seed_real_world(context)
+
+
+def _seed_tumour_assessments(context):
     rng, today = context["rng"], context["today"]
     imaging_visits = {}
     for visit in (Visit.objects.filter(status__in=[Visit.Status.COMPLETED,
@@ -93,3 +99,65 @@ def seed(context):
                     today=today)
                 if assessment.computed_response == "PD":
                     break  # no scheduled imaging after progression
+
+
+# --- real-world data (studies with a real-world plan) ------------------------------------------
+
+LATER_REGIMENS = [["FULVESTRANT", "EVEROLIMUS"], ["EXEMESTANE", "EVEROLIMUS"],
+                  ["FULVESTRANT", "ALPELISIB"], ["CAPECITABINE"], ["PACLITAXEL"],
+                  ["ERIBULIN"], ["TRASTUZUMAB_DERUXTECAN"], ["FULVESTRANT", "CAPIVASERTIB"]]
+
+
+def _seed_real_world(context):
+    """Lines of therapy, comorbidities and sub-study items for the enrolled patients of studies
+    that collect them, through the services; about one in eight has died since consent."""
+    rng, today = context["rng"], context["today"]
+    patients = [p for p in Patient.objects.active().filter(enrolment__isnull=False)
+                .select_related("site__study", "enrolment").order_by("subject_id")
+                if p.site.study.protocol.real_world is not None]
+    done = set(TreatmentLine.objects.values_list("patient_id", flat=True))
+    for patient in patients:
+        if patient.pk in done:
+            continue
+        plan = patient.site.study.protocol.real_world
+        coordinator = context["site_staff"][patient.site.code][Role.COORDINATOR][0]
+        enrolment = patient.enrolment
+        with transaction.atomic():
+            if rng.random() < 0.12 and patient.consent_date < today:
+                death = patient.consent_date + timedelta(
+                    days=rng.randint(1, max(1, (today - patient.consent_date).days)))
+                visit_services.record_death(
+                    actor=coordinator, patient=patient, death_date=death,
+                    cause=rng.choice(["progression", "progression", "other"]),
+                    reason="Death reported by the treating oncologist (demo data)")
+                patient = Patient.objects.select_related("site__study", "enrolment").get(
+                    pk=patient.pk)
+            last = rwd_selectors.last_contact(patient)
+            start, number = enrolment.day1, 1
+            drugs = [enrolment.cdk46i, enrolment.endocrine]
+            while start < last and number <= 4:
+                span = (last - start).days
+                stops = rng.random() < (0.55 if number == 1 else 0.7) and span > 60
+                stop = start + timedelta(days=rng.randint(60, span)) if stops else None
+                reason = (rng.choice(["progression"] * 6 + ["toxicity", "patient_choice"])
+                          if stop else "")
+                if stop is not None and patient.death_date == stop:
+                    reason = "death"
+                rwd_services.line_record(
+                    actor=coordinator, patient=patient, number=number, drugs=drugs,
+                    start_date=start, stop_date=stop, stop_reason=reason,
+                    best_response=rng.choice(["PR", "SD", "SD", "PD", "NA"]))
+                if stop is None:
+                    break
+                start, number = stop, number + 1
+                drugs = rng.choice(LATER_REGIMENS)
+            for item in rng.sample(plan.comorbidities[:-1], rng.randint(0, 2)):
+                rwd_services.comorbidity_record(actor=coordinator, patient=patient,
+                                                code=item.code)
+            for item in plan.collected_items:
+                if rng.random() < 0.6:
+                    rwd_services.item_record(
+                        actor=coordinator, patient=patient, kind=item.code,
+                        collected_on=enrolment.day1 - timedelta(days=rng.randint(0, 20)),
+                        storage_reference=f"{patient.site.code}-ARCH-{rng.randint(1000, 9999)}",
+                        consent_for_use=rng.random() < 0.9)
