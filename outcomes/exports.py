@@ -175,3 +175,6 @@ register(Dataset(
     variables=_ENDPOINT_VARIABLES, rows=endpoint_rows, incremental=False,
     odm_form="endpoints",
 ))
+
+# The real-world datasets (lines of therapy, comorbidities, collected items, survival).
+from outcomes import rwd_exports  # noqa: E402, F401
