@@ -164,15 +164,21 @@ def test_no_route_or_admin_edits_or_deletes_history_rows(client, world, settings
         assert client.post(url, {"role": "sponsor"}).status_code in (302, 403, 404)
 
 
-def test_history_rows_are_refused_an_update_by_the_database_on_postgres():
-    if connection.vendor != "postgresql":
-        return
+@pytest.mark.postgres
+def test_monitoring_history_rows_are_refused_update_and_delete_by_the_database(world):
     from django.db import DatabaseError, transaction
 
     from trialsite.monitoring.models import Query
 
+    _, records = patient_with_baseline(world)
+    services.query_open(actor=world.users[Role.MONITOR], record=records["vital_signs"],
+                        text="Check")
+    history = Query.history.model.objects
     with pytest.raises(DatabaseError), transaction.atomic():
-        Query.history.model.objects.update(history_change_reason="tampered")
+        history.update(history_change_reason="tampered")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        history.all()._raw_delete(history.db)
+    assert history.filter(history_change_reason="tampered").count() == 0
 
 
 def test_a_monitor_reads_the_trail_of_their_own_sites_only(client, world):
