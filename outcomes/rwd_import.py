@@ -266,6 +266,9 @@ class _Checker:
         if self.problems:
             return
         self.check_subjects(self.sources[SUBJECTS])
+        if any(p.file == SUBJECTS and p.message == "Required column missing."
+               for p in self.problems):
+            return  # without its columns no subject is known: the other files would only echo
         self.check_screening(self.sources[SCREENING])
         if FOLLOW_UPS in self.sources:
             self.check_follow_ups(self.sources[FOLLOW_UPS])

@@ -87,7 +87,7 @@ def test_required_files_are_asked_for_by_the_form(client, palmares):
 
 
 def test_progress_is_reported_while_the_import_runs(palmares, dataset):
-    """The import reports its stages in order; the job's writer stores them for the page."""
+    """The import reports its stages in order, from checking to done."""
     study, manager = palmares
     seen = []
     import_real_world(actor=manager, study=study, files=dataset,
@@ -95,6 +95,12 @@ def test_progress_is_reported_while_the_import_runs(palmares, dataset):
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(seen) >= 6
     assert [s for _, s in seen][:2] == ["checking", "saving"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_job_progress_is_written_where_the_status_page_reads_it(palmares):
+    """On PostgreSQL through a second connection, so the page sees it before the commit."""
+    study, manager = palmares
     job = ImportJob.objects.create(study=study, requested_by=manager)
     write, close = _progress_writer(job.pk)
     write(0.42, "visits")
