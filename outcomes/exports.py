@@ -173,7 +173,7 @@ register(Dataset(
     description="Per-patient endpoints derived from the tumour assessments (RECIST 1.1), as "
                 "on the outcomes page. Derived: always exported whole (no updated_since).",
     variables=_ENDPOINT_VARIABLES, rows=endpoint_rows, incremental=False,
-    odm_form="endpoints",
+    # Not in the ODM file: ODM carries the data collected, and these are derived from them.
 ))
 
 # The real-world datasets (lines of therapy, comorbidities, collected items, survival).
