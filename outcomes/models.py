@@ -287,12 +287,11 @@ class CollectedItem(AuditedModel):
 # --- retrospective import jobs -----------------------------------------------------------------
 
 
-class ImportJob(models.Model):
+class ImportJob(AuditedModel):
     """A data manager's upload of real-world CSV files, checked and imported by a job.
 
-    Bookkeeping, not clinical data (like an export package): the records the import creates
-    carry their own history; this row says who uploaded what, how far the job is and, when the
-    files are refused, every problem found.
+    Audited like every record here: its history says who uploaded, and each step of the job
+    (running, progress, imported or refused with every problem found).
     """
 
     class Status(models.TextChoices):
@@ -325,7 +324,7 @@ class ImportJob(models.Model):
         return self.status in (self.Status.DONE, self.Status.REFUSED, self.Status.FAILED)
 
 
-class ImportFile(models.Model):
+class ImportFile(AuditedModel):
     """One uploaded file of an import job, kept as uploaded (its checksum is the reason)."""
 
     job = models.ForeignKey(ImportJob, on_delete=models.PROTECT, related_name="files")

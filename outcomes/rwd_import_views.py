@@ -15,6 +15,7 @@ from outcomes.models import ImportFile, ImportJob
 from outcomes.rwd_import import FILES, REQUIRED_FILES, can_import
 from outcomes.tasks import run_real_world_import
 from trialsite import access
+from trialsite.audit import audited_save
 
 #: Largest file accepted (the 3,500-patient follow-up file is about 4 MB).
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -37,6 +38,17 @@ class ImportForm(forms.Form):
         return data
 
 
+def import_job_create(*, actor, study, files):
+    """Store the uploaded ``files`` ({name: bytes}) on a new job and queue it on commit."""
+    with transaction.atomic():
+        job = audited_save(ImportJob(study=study, requested_by=actor), actor=actor)
+        for name, content in files.items():
+            audited_save(ImportFile(job=job, name=name, content=content,
+                                    sha256=hashlib.sha256(content).hexdigest()), actor=actor)
+        transaction.on_commit(lambda: run_real_world_import.delay(job.pk))
+    return job
+
+
 def _study_for_import(request, code):
     """The study, if the user sees it (404 otherwise) and is one of its data managers (403)."""
     study = access.studies_visible_to(request.user).filter(code=code).first()
@@ -53,15 +65,9 @@ def import_start(request, code):
     study = _study_for_import(request, code)
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            job = ImportJob.objects.create(study=study, requested_by=request.user)
-            for name in FILES:
-                upload = form.cleaned_data.get(name)
-                if upload is not None:
-                    content = upload.read()
-                    ImportFile.objects.create(job=job, name=name, content=content,
-                                              sha256=hashlib.sha256(content).hexdigest())
-            transaction.on_commit(lambda: run_real_world_import.delay(job.pk))
+        uploads = {name: form.cleaned_data[name].read() for name in FILES
+                   if form.cleaned_data.get(name) is not None}
+        job = import_job_create(actor=request.user, study=study, files=uploads)
         return redirect("rwd-import-job", code=study.code, job_id=job.pk)
     jobs = (ImportJob.objects.filter(study=study).select_related("requested_by")
             .defer("problems", "summary")[:20])

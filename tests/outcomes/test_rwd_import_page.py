@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from bench.rwd_dataset import generate
 from enrollment.models import Patient
-from outcomes.models import ImportJob
+from outcomes.models import ImportFile, ImportJob
 from outcomes.rwd_import import FILES, import_real_world
 from outcomes.tasks import _progress_writer, run_real_world_import
 from tests.factories import SiteFactory, UserFactory, grant, site_coordinator
+from trialsite.audit import audited_save
 from trialsite.models import Role
 from trialsite.protocols.palmares2 import PROTOCOL
 
@@ -35,6 +36,13 @@ def dataset(tmp_path):
     return {name: (tmp_path / name).read_bytes() for name in FILES}
 
 
+def new_job(study, user, *, files=None, **fields):
+    job = audited_save(ImportJob(study=study, requested_by=user, **fields), actor=user)
+    for name, content in (files or {}).items():
+        audited_save(ImportFile(job=job, name=name, content=content, sha256="x"), actor=user)
+    return job
+
+
 def upload(client, study, files, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         return client.post(reverse("rwd-import", args=[study.code]),
@@ -53,6 +61,9 @@ def test_upload_runs_the_job_and_the_page_shows_the_import(
     assert job.status == "done" and job.percent == 100
     assert job.summary["created"]["patient"] == 4
     assert {f.name for f in job.files.all()} == set(FILES)
+    steps = list(job.history.order_by("history_date", "history_id"))
+    assert steps[0].history_user == manager and steps[-1].history_change_reason == "Imported"
+    assert "Import started" in {h.history_change_reason for h in steps}
     page = client.get(response["Location"]).content.decode()
     assert 'id="import-summary"' in page and "4 patient" in page
     status = client.get(reverse("rwd-import-status", args=[study.code, job.pk])).json()
@@ -101,19 +112,19 @@ def test_progress_is_reported_while_the_import_runs(palmares, dataset):
 def test_job_progress_is_written_where_the_status_page_reads_it(palmares):
     """On PostgreSQL through a second connection, so the page sees it before the commit."""
     study, manager = palmares
-    job = ImportJob.objects.create(study=study, requested_by=manager)
+    job = new_job(study, manager)
     write, close = _progress_writer(job.pk)
     write(0.42, "visits")
     close()
     job.refresh_from_db()
     assert (job.percent, job.stage) == (42, "visits")
+    step = job.history.order_by("-history_date", "-history_id").first()
+    assert step.history_change_reason == "Import progress: visits" and step.percent == 42
 
 
 def test_job_runs_once(palmares, dataset):
     study, manager = palmares
-    job = ImportJob.objects.create(study=study, requested_by=manager)
-    for name, content in dataset.items():
-        job.files.create(name=name, content=content, sha256="x")
+    job = new_job(study, manager, files=dataset)
     run_real_world_import(job.pk)
     before = Patient.objects.count()
     assert run_real_world_import(job.pk) is None  # a redelivered message does nothing
@@ -123,7 +134,7 @@ def test_job_runs_once(palmares, dataset):
 @pytest.mark.parametrize("who", ["coordinator", "monitor", "sponsor", "other_manager"])
 def test_only_the_studys_data_managers_reach_the_page(client, palmares, world, who):
     study, manager = palmares
-    job = ImportJob.objects.create(study=study, requested_by=manager)
+    job = new_job(study, manager)
     site = study.sites.get(code=PROTOCOL.sites[0].code)
     user = {
         "coordinator": lambda: site_coordinator(site),
@@ -156,11 +167,9 @@ def test_import_pages_are_constant_query(client, palmares):
 
     def add_jobs(count, problems):
         for _ in range(count):
-            job = ImportJob.objects.create(
-                study=study, requested_by=manager, status="refused",
-                problems=[{"file": "subjects.csv", "row": 2, "column": "sex",
-                           "message": "bad"}] * problems)
-            job.files.create(name="subjects.csv", content=b"x", sha256="x")
+            job = new_job(study, manager, files={"subjects.csv": b"x"}, status="refused",
+                          problems=[{"file": "subjects.csv", "row": 2, "column": "sex",
+                                     "message": "bad"}] * problems)
         return job
 
     def queries(job):

@@ -79,10 +79,12 @@ def _visit_list_items(world, role):
 def _foreign_import_jobs(world):
     """A real-world import job of the other study (PALMARES-2)."""
     from outcomes.models import ImportJob
+    from trialsite.audit import audited_save
     from trialsite.services import system_user
 
     job = (ImportJob.objects.filter(study=world.study_b).first()
-           or ImportJob.objects.create(study=world.study_b, requested_by=system_user()))
+           or audited_save(ImportJob(study=world.study_b, requested_by=system_user()),
+                           actor=system_user()))
     return [{"code": world.study_b.code, "job_id": job.pk}]
 
 
