@@ -5,8 +5,11 @@ through the WSGI application as the data manager of study A (a token, as a scrip
 The examples per operation are capped so the run stays within a CI minute or two.
 """
 
+import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 
 from tests.factories import api_key
@@ -15,7 +18,18 @@ from trialsite.models import Role
 EXAMPLES_PER_OPERATION = 8
 
 
-def test_no_operation_answers_a_server_error(trial, monkeypatch, tmp_path):
+@pytest.fixture
+def _keep_test_connection():
+    """As Django's test client does: a request must not close the test's database connection."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_no_operation_answers_a_server_error(trial, monkeypatch, tmp_path,
+                                             _keep_test_connection):
     monkeypatch.setenv("TRIALSITE_EXPORTS_DIR", str(tmp_path))
     headers = {"Authorization": f"Token {api_key(trial.users[Role.DATA_MANAGER])}"}
     app = get_wsgi_application()

@@ -61,14 +61,20 @@ def copy_csv_chunks(header: Sequence[str], queryset) -> Iterator[bytes]:
     own speed. Same dialect as :func:`csv_chunks` except that PostgreSQL quotes an empty
     string (``""``) to tell it from NULL, and writes times as ``2026-03-01 08:00:00+00``.
     """
+    from django.core.exceptions import EmptyResultSet
     from django.db import connections
 
     connection = connections[queryset.db]
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        sql = None  # a filter that matches nothing (a user who covers no site): no rows
     if header:
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerow(header)
         yield out.getvalue().encode()
+    if sql is None:
+        return
     connection.ensure_connection()
     with connection.connection.cursor() as cursor, cursor.copy(
             f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
