@@ -6,9 +6,13 @@ class BiosamplesConfig(AppConfig):
     verbose_name = "Liquid-biopsy samples"
 
     def ready(self):
-        from biosamples import checks  # noqa: F401  (registers the sample-plan check)
+        from biosamples import (
+            checks,  # noqa: F401  (registers the sample-plan check)
+            monitoring,
+        )
         from biosamples.home import register_sections
         from biosamples.visit_page import register_visit_panels
 
         register_sections()
         register_visit_panels()
+        monitoring.register()
