@@ -101,3 +101,25 @@ def test_openapi_schema_is_valid_with_no_warning(tmp_path):
     for path in ("/api/v1/patients/", "/api/v1/studies/{code}/prescreen",
                  "/api/v1/studies/{code}/schedule", "/api/v1/recist/evaluate"):
         assert f"{path}:" in text, path
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_updated_since_beyond_what_the_database_stores_is_a_400_on_the_field(world, value):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(world.users[Role.SPONSOR])}")
+    for url in ("/api/v1/patients/", "/api/v1/aliquots/", "/api/v1/samples/"):
+        response = client.get(url, {"updated_since": value})
+        assert response.status_code == 400, (url, value, response.content)
+        assert "updated_since" in response.json()
+
+
+def test_updated_since_with_any_utc_offset_is_the_instant_it_names(world):
+    """PostgreSQL stores offsets up to ±15:59 only; +17:49 is still a valid instant."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(world.users[Role.SPONSOR])}")
+    ahead = (timezone.now() + timedelta(hours=1)).astimezone(
+        timezone.get_fixed_timezone(17 * 60 + 49)).isoformat()
+    response = client.get("/api/v1/patients/", {"updated_since": ahead})
+    assert response.status_code == 200 and response.json()["results"] == []
+    response = client.get("/api/v1/patients/", {"updated_since": "2000-01-01T00:00:00+17:49"})
+    assert response.status_code == 200 and response.json()["results"]

@@ -93,15 +93,6 @@ class ExportFilters(serializers.Serializer):
     date_to = serializers.DateField(required=False,
                                     help_text="Audit trail: entries on or before this day.")
 
-    def validate_updated_since(self, value):
-        # PostgreSQL refuses UTC offsets beyond ±15:59: refuse them here, on the field.
-        offset = value.utcoffset()
-        if offset is not None and abs(offset.total_seconds()) >= 16 * 3600:
-            raise serializers.ValidationError("The UTC offset is out of range.")
-        if not 1 <= value.year <= 9999:
-            raise serializers.ValidationError("The year is out of range.")
-        return value
-
     def validate(self, attrs):
         start, end = attrs.get("date_from"), attrs.get("date_to")
         if start and end and end < start:
