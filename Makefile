@@ -5,6 +5,8 @@ PYTHON    ?= $(shell .ci/find-python)
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/trialsite
 REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core; each has its own test database.
+PYTEST_WORKERS ?= auto
 
 .PHONY: install run test test-services lint demo clean
 
@@ -31,13 +33,13 @@ run: install
 # test-services. Browser tests run when Debian's Chromium is installed.
 test: install
 	env -u DATABASE_URL -u CELERY_BROKER_URL CELERY_TASK_ALWAYS_EAGER=1 \
-	  $(BIN)/python -m pytest -m "not postgres and not services" $(PYTEST_ARGS)
+	  $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not postgres and not services" $(PYTEST_ARGS)
 
 # The same suite on this machine's PostgreSQL and Redis, plus the tests that need them.
 test-services: install
 	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) CELERY_RESULT_BACKEND=$(REDIS_URL) \
 	  CELERY_TASK_ALWAYS_EAGER=1 \
-	  TRIALSITE_REQUIRE_SERVICES=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	  TRIALSITE_REQUIRE_SERVICES=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
