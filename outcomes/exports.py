@@ -153,11 +153,7 @@ def endpoint_rows(user, filters):
     """Recomputed for the data cut; one row per visible enrolled patient."""
     for report in study_endpoints(user):
         patient = report.patient
-        if filters.site and patient.site.code != filters.site:
-            continue
-        if filters.study and patient.site.study.code != filters.study:
-            continue
-        if filters.patient_ids is not None and patient.pk not in filters.patient_ids:
+        if not filters.admits(patient):
             continue
         row = endpoint_row(report)
         e = report.endpoints

@@ -130,11 +130,7 @@ SURVIVAL_VARIABLES = (
 
 def survival_rows(user, filters):
     """Recomputed for the data cut; one row per visible enrolled patient."""
-    patients = reports.visible_patients(user)
-    patients = [p for p in patients
-                if (not filters.site or p.site.code == filters.site)
-                and (not filters.study or p.site.study.code == filters.study)
-                and (filters.patient_ids is None or p.pk in filters.patient_ids)]
+    patients = [p for p in reports.visible_patients(user) if filters.admits(p)]
     for row in survival.patient_survival(patients):
         patient = row.patient
         yield (patient.site.study.code, patient.site.code, patient.subject_id, row.drug,

@@ -138,6 +138,13 @@ class Filters:
     #: Restrict to these patient ids (the ODM writer reads a chunk of subjects at a time).
     patient_ids: tuple | None = None
 
+    def admits(self, patient):
+        """Whether a patient (with its site and study loaded) passes the site, study and
+        patient filters: what derived datasets, computed per patient, apply."""
+        return ((not self.site or patient.site.code == self.site)
+                and (not self.study or patient.site.study.code == self.study)
+                and (self.patient_ids is None or patient.pk in self.patient_ids))
+
 
 _DATASETS: dict[str, Dataset] = {}
 
