@@ -12,6 +12,14 @@ def lines_of(patient):
     return list(TreatmentLine.objects.active().filter(patient=patient).order_by("number"))
 
 
+def regimen(line, protocol):
+    """A line's regimen in words: the drugs' names, then the other drugs, joined by +."""
+    names = [protocol.drug(code).name for code in line.drugs]
+    if line.other_regimen:
+        names.append(line.other_regimen)
+    return " + ".join(names)
+
+
 def last_contact(patient):
     """The last date the patient is known alive or seen: consent, a visit, a survival contact,
     or the death (three queries)."""
@@ -38,9 +46,12 @@ def real_world(patient):
     comorbidities = comorbidities_of(patient)
     items = {item.kind: item for item in items_of(patient)}
     labels = {c.code: c.label for c in plan.comorbidities}
+    lines = lines_of(patient)
+    protocol = patient.site.study.protocol
     return {
         "plan": plan,
-        "lines": lines_of(patient),
+        "lines": lines,
+        "regimens": [(line, regimen(line, protocol)) for line in lines],
         "comorbidities": [(c, labels.get(c.code, c.code)) for c in comorbidities],
         "items": [(kind, items.get(kind.code)) for kind in plan.collected_items],
         "missing_items": [kind.label for kind in plan.collected_items

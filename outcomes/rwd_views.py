@@ -105,7 +105,6 @@ def real_world(request, subject_id):
     return render(request, "outcomes/real_world.html", {
         "patient": patient, "data": data, "can_edit": can_edit, "next_number": next_number,
         "line_form": line_form, "comorbidity_form": comorbidity_form, "item_form": item_form,
-        "drug_names": {code: protocol.drug(code).name for code in plan.line_drugs},
     })
 
 
@@ -145,7 +144,7 @@ def treatment_line(request, subject_id, number):
     return render(request, "outcomes/treatment_line.html", {
         "patient": patient, "line": line, "correction": correction, "void": void,
         "conflict": conflict,
-        "drug_names": {code: protocol.drug(code).name for code in plan.line_drugs},
+        "regimen": rwd_selectors.regimen(line, protocol),
         "history": history_entries(line.history.select_related("history_user").all(),
                                    time_zone=patient.site.time_zone),
     })
