@@ -326,6 +326,7 @@ def main():
     print("rows per dataset:", ", ".join(f"{n} {c:,}" for n, c in sorted(
         counts.items(), key=lambda kv: -kv[1])))
 
+    (ROOT / "var").mkdir(exist_ok=True)
     log = open(ROOT / "var" / "bench-exports-gunicorn.log", "w")  # noqa: SIM115
     server, worker = start_server(url, log)
     try:
