@@ -123,3 +123,19 @@ def test_updated_since_with_any_utc_offset_is_the_instant_it_names(world):
     assert response.status_code == 200 and response.json()["results"] == []
     response = client.get("/api/v1/patients/", {"updated_since": "2000-01-01T00:00:00+17:49"})
     assert response.status_code == 200 and response.json()["results"]
+
+
+def test_a_null_character_in_a_filter_is_a_400_on_that_parameter(sponsor_api, world):
+    # PostgreSQL cannot hold NUL: such a filter once reached a lookup and gave a server error.
+    response = sponsor_api.get("/api/v1/endpoints/", {"study": "ICRG\x000201",
+                                                      "site": world.site_a1.code})
+    assert response.status_code == 400
+    assert response.json() == {"study": ["Null characters are not allowed."]}
+    assert sponsor_api.get("/api/v1/endpoints/", {"study": "ICRG0201"}).status_code == 200
+
+
+def test_a_null_character_in_a_page_address_is_a_400(client, world):
+    client.force_login(world.users[Role.COORDINATOR])
+    response = client.get("/patients/AONE%00001/")
+    assert response.status_code == 400
+    assert "Null characters are not allowed" in response.content.decode()

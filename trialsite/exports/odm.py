@@ -28,6 +28,7 @@ from trialsite.exports.registry import (
     get_dataset,
     iter_rows,
 )
+from trialsite.exports.snapshot import snapshot
 from trialsite.models import Membership
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -436,8 +437,12 @@ class _Drain(io.RawIOBase):
 
 
 def odm_chunks(user, *, data_cut, filters=None, audit=False):
-    """The ODM document as a stream of byte chunks."""
-    filters = filters or Filters()
+    """The ODM document as a stream of byte chunks, read from one snapshot of the database."""
+    with snapshot():
+        yield from _odm_chunks(user, data_cut, filters or Filters(), audit)
+
+
+def _odm_chunks(user, data_cut, filters, audit):
     datasets = odm_datasets()
     studies = list(studies_visible_to(user).order_by("code"))
     if filters.study:

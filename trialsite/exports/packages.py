@@ -18,6 +18,7 @@ from trialsite.exports.dictionary import HEADER, dictionary_rows
 from trialsite.exports.models import DataPackage
 from trialsite.exports.odm import odm_chunks
 from trialsite.exports.registry import Filters, all_datasets, csv_stream
+from trialsite.exports.snapshot import run_outside, snapshot
 from trialsite.exports.streaming import csv_chunks
 
 logger = logging.getLogger(__name__)
@@ -70,13 +71,25 @@ def _readme(package, data_cut, files):
 
 
 def build_package(package):
-    """Write the package's zip and mark it ready (or failed, with the reason)."""
+    """Write the package's zip and mark it ready (or failed, with the reason).
+
+    Every file is read from one snapshot of the database (see ``snapshot``), whose time is the
+    data cut. The build's transaction is read-only and seen by nobody, so its progress is
+    written beside it on a connection of its own, for the user who polls it."""
+    with snapshot() as taken_at:
+        if taken_at is None:
+            _build(package, timezone.now(), _progress)
+        else:
+            _build(package, taken_at,
+                   lambda package, **fields: run_outside(lambda: _progress(package, **fields)))
+
+
+def _build(package, data_cut, progress):
     user = package.requested_by
     datasets = all_datasets()
-    data_cut = timezone.now()
     package.file_name = f"trialsite-data-{data_cut:%Y%m%dT%H%M%SZ}-{package.pk}.zip"
-    _progress(package, status=DataPackage.Status.RUNNING, data_cut=data_cut,
-              steps_total=len(datasets) + 3, steps_done=0, file_name=package.file_name)
+    progress(package, status=DataPackage.Status.RUNNING, data_cut=data_cut,
+             steps_total=len(datasets) + 3, steps_done=0, file_name=package.file_name)
     target = package_path(package)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
@@ -89,21 +102,21 @@ def build_package(package):
             steps.append(("dictionary.csv", lambda: csv_chunks(HEADER, dictionary_rows())))
             steps.append(("odm.xml", lambda: odm_chunks(user, data_cut=data_cut)))
             for done, (name, chunks) in enumerate(steps):
-                _progress(package, steps_done=done, current_step=name)
+                progress(package, steps_done=done, current_step=name)
                 digest, _ = _write(archive, name, chunks())
                 files.append((name, digest, None))
-            _progress(package, steps_done=len(steps), current_step="README.txt")
+            progress(package, steps_done=len(steps), current_step="README.txt")
             archive.writestr("README.txt", _readme(package, data_cut, files))
         partial.replace(target)
         digest = hashlib.sha256()
         with target.open("rb") as handle:
             while block := handle.read(1 << 20):
                 digest.update(block)
-        _progress(package, status=DataPackage.Status.READY, steps_done=len(steps) + 1,
+        progress(package, status=DataPackage.Status.READY, steps_done=len(steps) + 1,
                   current_step="", finished_at=timezone.now(), size_bytes=target.stat().st_size,
                   sha256=digest.hexdigest())
     except Exception as exc:
         partial.unlink(missing_ok=True)
-        _progress(package, status=DataPackage.Status.FAILED, error=str(exc)[:2000],
+        progress(package, status=DataPackage.Status.FAILED, error=str(exc)[:2000],
                   finished_at=timezone.now())
         logger.exception("data package %s failed", package.pk)

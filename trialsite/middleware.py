@@ -1,0 +1,31 @@
+"""Request checks made before any view runs."""
+
+from django.http import HttpResponseBadRequest, JsonResponse
+
+NUL_MESSAGE = "Null characters are not allowed."
+
+
+class RejectNullCharactersMiddleware:
+    """Refuse with 400 an address or query parameter holding a NUL character.
+
+    No text stored here can hold one (PostgreSQL refuses it), so a NUL in a code or filter is
+    bad input, never data: it gets a clear 400 naming the parameter, instead of reaching a
+    database lookup that would fail with a server error. (Form fields and API bodies refuse NUL
+    in their own validation.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        fields = [name for name, values in request.GET.lists()
+                  if "\x00" in name or any("\x00" in value for value in values)]
+        if "\x00" in request.path:
+            fields.insert(0, "path")
+        if not fields:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse({field.replace("\x00", "\\0"): [NUL_MESSAGE] for field in fields},
+                                status=400)
+        return HttpResponseBadRequest(f"{NUL_MESSAGE} ({', '.join(fields)})",
+                                      content_type="text/plain; charset=utf-8")
