@@ -180,3 +180,25 @@ def test_postgresql_writes_the_same_bytes_as_python(trial, monkeypatch):
     monkeypatch.setattr(odm, "WRITE_IN_DATABASE", False)
     assert _odm(sponsor, audit=True) == in_database
     assert b"IT.LABS.VALUE" in in_database
+
+
+def test_audit_records_are_the_audit_trail_rows(trial):
+    from trialsite.exports.registry import Filters, get_dataset, iter_rows
+
+    sponsor = trial.users[Role.SPONSOR]
+    vitals = VitalSigns.objects.get(visit__patient=trial.patient_a1)
+    vitals.weight_kg += 1
+    audited_save(vitals, actor=trial.users[Role.COORDINATOR], changed={"weight_kg"},
+                 reason='Scale <B> & "recalibrated"')
+    document = etree.fromstring(_odm(sponsor, audit=True))
+    assert_valid(document)
+    records = document.findall(".//odm:AuditRecords/odm:AuditRecord", NS)
+    trail = get_dataset("audit_trail")
+    rows = list(iter_rows(trail, sponsor, Filters(study=trial.study_a.code)))
+    assert len(records) == len(rows)
+    names = trail.names
+    reasons = [r.findtext("odm:ReasonForChange", namespaces=NS) for r in records]
+    assert 'Scale <B> & "recalibrated"' in reasons
+    sources = {r.findtext("odm:SourceID", namespaces=NS) for r in records}
+    assert {f"{r[names.index('table')]}:{r[names.index('record_id')]}:"
+            f"{r[names.index('action')]}:{r[names.index('subject_id')]}" for r in rows} == sources

@@ -12,9 +12,10 @@ history row: user, site, time, reason and the record it concerns).
 
 from __future__ import annotations
 
+import functools
 import io
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import connections
@@ -45,14 +46,6 @@ def _oid(text):
 
 def item_oid(dataset, var):
     return f"IT.{_oid(dataset.name)}.{_oid(var.name)}"
-
-
-def _value(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date | Decimal):
-        return str(value)
-    return str(value)
 
 
 def odm_datasets():
@@ -394,27 +387,31 @@ def _subject(subject_id, site_code, forms, events):
 
 
 def _audit_records(xf, user, study, filters, buffer):
+    """One ``AuditRecord`` per history row, written as text like the clinical data."""
     trail = get_dataset("audit_trail")
-    names = {n: i for i, n in enumerate(trail.names)}
+    index = trail.names.index
+    who, site, when, reason, table, record, action, subject = (index(n) for n in (
+        "user", "site", "changed_at", "reason", "table", "record_id", "action", "subject_id"))
+    oid = functools.lru_cache(maxsize=4096)(_oid)
+    prefix = f'<AuditRecord ID="AR.{_oid(study.code)}.'
     with xf.element("AuditRecords"):
-        for n, row in enumerate(iter_rows(trail, user, Filters(site=filters.site,
-                                                                study=study.code)), 1):
-            with xf.element("AuditRecord", ID=f"AR.{_oid(study.code)}.{n}"):
-                who = row[names["user"]] or "unknown"
-                xf.write(etree.Element("UserRef", UserOID=f"U.{_oid(who)}"))
-                xf.write(etree.Element("LocationRef",
-                                       LocationOID=f"L.{_oid(row[names['site']])}"))
-                with xf.element("DateTimeStamp"):
-                    xf.write(_value(row[names["changed_at"]]))
-                if row[names["reason"]]:
-                    with xf.element("ReasonForChange"):
-                        xf.write(row[names["reason"]])
-                with xf.element("SourceID"):
-                    xf.write(f"{row[names['table']]}:{row[names['record_id']]}:"
-                             f"{row[names['action']]}:{row[names['subject_id']]}")
+        xf.flush()
+        out = []
+        rows = iter_rows(trail, user, Filters(site=filters.site, study=study.code))
+        for n, row in enumerate(rows, 1):
+            why = (f"<ReasonForChange>{_attr(row[reason])}</ReasonForChange>" if row[reason]
+                   else "")
+            source = _attr(f"{row[table]}:{row[record]}:{row[action]}:{row[subject]}")
+            out.append(f'{prefix}{n}"><UserRef UserOID="U.{oid(row[who] or "unknown")}"/>'
+                       f'<LocationRef LocationOID="L.{oid(row[site])}"/>'
+                       f"<DateTimeStamp>{_iso(row[when])}</DateTimeStamp>{why}"
+                       f"<SourceID>{source}</SourceID></AuditRecord>")
             if n % 2000 == 0:
-                xf.flush()
+                buffer.write("".join(out).encode())
+                out.clear()
                 yield buffer
+        buffer.write("".join(out).encode())
+        yield buffer
 
 
 class _Drain(io.RawIOBase):
