@@ -14,7 +14,8 @@ Measured, side by side in each round, through one gunicorn worker (bench/exports
   drf     a DRF ModelSerializer over the same model, pages of 1,000 (naive baseline)
 for the three largest datasets; rows/s (median of the rounds) and export/copy ratio
 (budget ≥ 0.8). Then the worker's peak RSS growth over idle while exporting the labs dataset
-(> 1,000,000 rows; budget < 100 MB), and the whole-study ODM export time (budget < 60 s).
+(> 1,000,000 rows; budget < 100 MB), and the whole-study ODM export time (budget < 60 s),
+then once more with its audit records (?audit=1).
 """
 
 import argparse
@@ -378,6 +379,8 @@ def main():
         print(f"whole-study ODM: {size / 1e6:,.0f} MB in {median(odm_times):.1f} s "
               f"(median of {len(odm_times)}; budget < 60 s); worker RSS afterwards "
               f"{rss_kib(worker) / 1024:.0f} MB")
+        size, seconds = fetch("/api/v1/exports/odm.xml?audit=1", token)
+        print(f"whole-study ODM with audit records: {size / 1e6:,.0f} MB in {seconds:.1f} s")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)

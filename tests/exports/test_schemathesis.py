@@ -2,8 +2,11 @@
 
 Schemathesis generates requests for every operation of ``/api/v1/schema/`` and sends them
 through the WSGI application as the data manager of study A (a token, as a script would).
-The examples per operation are capped so the run stays within a CI minute or two.
+The examples per operation are capped so the run stays within a CI minute or two; for a deeper
+search by hand, set ``SCHEMATHESIS_EXAMPLES`` (e.g. 200) and run this file alone.
 """
+
+import os
 
 import pytest
 import schemathesis
@@ -15,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from tests.factories import api_key
 from trialsite.models import Role
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
 
 
 @pytest.fixture
