@@ -79,3 +79,27 @@ def test_only_data_managers_lock_and_a_reason_is_required(world):
         services.lock_create(actor=world.users[Role.DATA_MANAGER], target=patient,
                              reason="again")
     assert Lock.objects.get().pk == lock.pk and lock.history.count() == 1
+
+
+def test_a_lock_elsewhere_refuses_nothing_and_a_lock_here_is_seen_at_once(
+        world, django_assert_num_queries):
+    """One query when no lock is active anywhere, two when one is (speed: bench/)."""
+    from trialsite.monitoring.guard import LOCK_GUARD
+
+    patient, records = patient_with_baseline(world)
+    vitals = records["vital_signs"]
+    with django_assert_num_queries(1):
+        LOCK_GUARD.check(VitalSigns, [vitals])
+    # A lock on another patient of the study: this one's records still save.
+    dm, coordinator = world.users[Role.DATA_MANAGER], world.users[Role.COORDINATOR]
+    services.lock_create(actor=dm, target=world.patient_a2, reason="Casebook frozen")
+    with django_assert_num_queries(2):  # is any lock active; does one cover this record
+        LOCK_GUARD.check(VitalSigns, [vitals])
+    saved = record_update(vitals, actor=coordinator, expected_version=1, reason="Rescaled",
+                          changes={"weight_kg": Decimal("69")})
+    assert saved.version == 2
+    # And a lock on this patient is seen at once.
+    services.lock_create(actor=dm, target=patient, reason="Casebook frozen")
+    with pytest.raises(WriteRefused):
+        record_update(saved, actor=coordinator, expected_version=2, reason="Rescaled",
+                      changes={"weight_kg": Decimal("70")})

@@ -5,6 +5,7 @@ a locked record refuses a change whatever path the write takes: page, API, servi
 job or shell. Set-based jobs (``audited_queryset_update``) leave locked rows out.
 """
 
+from django.db import connections, router
 from django.db.models import Q
 
 from trialsite.audit import WriteRefused
@@ -49,12 +50,25 @@ def _level_paths(scope):
     return {"site": scope.site, "patient": scope.patient, "visit": scope.visit}
 
 
+def _any_active_lock(using):
+    """Whether any lock is active at all: one small query, the common answer being no. (Only
+    then is the record's scope looked up, which costs more than the rest of a save.)"""
+    from trialsite.monitoring.models import Lock
+
+    table = connections[using].ops.quote_name(Lock._meta.db_table)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE unlocked_at IS NULL LIMIT 1")
+        return cursor.fetchone() is not None
+
+
 class LockGuard:
     def check(self, model, instances):
         from trialsite.monitoring.models import Lock
 
         scope = registry.scope_of(model)
         if scope is None or not instances:
+            return
+        if not _any_active_lock(router.db_for_write(model)):
             return
         sources = {level: _values_for(model, instances, path)
                    for level, path in _level_paths(scope).items() if path}
