@@ -28,7 +28,7 @@ def main():
 
         from enrollment import services
         from enrollment.models import Patient
-        from trialsite.models import Role
+        from trialsite.models import Role, User
         from trialsite.monitoring.services import lock_create
         from trialsite.protocols import get_protocol
         from trialsite.services import membership_grant, study_sync_from_protocol, system_user
@@ -78,7 +78,9 @@ def main():
             actor=system, site=site, sex="F", birth_date=date(1961, 1, 1),
             consent_date=date(2026, 1, 1), consent_version="1.0",
         )
-        lock_create(actor=system, target=other, reason="benchmark: another patient locked")
+        manager = User.objects.create_user("bench-data-manager")
+        membership_grant(actor=system, user=manager, study=study, role=Role.DATA_MANAGER)
+        lock_create(actor=manager, target=other, reason="benchmark: another patient locked")
         audited(20)
         for _ in range(args.rounds):
             l_times.append(audited(args.saves))

@@ -12,29 +12,71 @@ from trialsite.audit import WriteRefused
 from trialsite.monitoring import registry
 
 
-def _values_for(model, instances, path):
-    """Values (or subqueries) of ``path`` for ``instances``: as they are now in memory, and as
-    stored for those already saved, so moving a record out of a locked scope is refused too."""
+def _unique(values):
+    return tuple(dict.fromkeys(v for v in values if v is not None))
+
+
+def _keys(model, instances, path):
+    """The ids ``path`` starts from for ``instances``: as they are now in memory, and the
+    primary keys of those already saved (whose stored scope is checked too, so moving a record
+    out of a locked scope is refused as well)."""
     if path == "pk":
-        return [[i.pk for i in instances if i.pk is not None]]
+        return _unique(i.pk for i in instances), ()
+    attname = model._meta.get_field(path.partition("__")[0]).attname
+    return (_unique(getattr(i, attname) for i in instances),
+            _unique(i.pk for i in instances if not i._state.adding))
+
+
+def _values_for(model, path, ids, saved):
+    """Values (or subqueries) of ``path`` for those ids."""
+    if path == "pk":
+        return [ids] if ids else []
     first, _, rest = path.partition("__")
     field = model._meta.get_field(first)
-    ids = [getattr(i, field.attname) for i in instances]
-    ids = [i for i in ids if i is not None]
     out = []
     if ids:
         if rest:
-            related = field.related_model
-            out.append(related._base_manager.filter(pk__in=ids).values(rest))
+            out.append(field.related_model._base_manager.filter(pk__in=ids).values(rest))
         else:
             out.append(ids)
-    saved = [i.pk for i in instances if i.pk is not None and not i._state.adding]
     if saved:
         out.append(model._base_manager.filter(pk__in=saved).values(path))
     return out
 
 
-def _lock_filter(scope, sources):
+def _lock_query(model, keys):
+    """The first active lock (its pk) covering the records whose ``keys`` are given."""
+    from trialsite.monitoring.models import Lock
+
+    sources = {level: _values_for(model, path, ids, saved) for level, path, ids, saved in keys}
+    return (Lock.objects.filter(unlocked_at__isnull=True).filter(_lock_filter(sources))
+            .order_by("pk").values_list("pk", flat=True)[:1])
+
+
+#: Stand-ins for ids when a query's SQL is compiled once per shape (ids are positive).
+_STAND_IN = -7_000_000_000
+_MAX_CACHED_VALUES = 16
+_compiled = {}
+
+
+def _compiled_query(model, keys):
+    """SQL and a parameter plan for ``keys``' shape (the ORM builds it once per model, level
+    and number of ids; building it costs more than running it)."""
+    shape = (model._meta.label, tuple((level, len(ids), len(saved))
+                                      for level, _, ids, saved in keys))
+    if shape not in _compiled:
+        counter = iter(range(_MAX_CACHED_VALUES * 3))
+        stand_ins = [(level, path, tuple(_STAND_IN - next(counter) for _ in ids),
+                      tuple(_STAND_IN - next(counter) for _ in saved))
+                     for level, path, ids, saved in keys]
+        sql, params = _lock_query(model, stand_ins).query.sql_with_params()
+        plan = tuple(("value", _STAND_IN - p) if isinstance(p, int) and p <= _STAND_IN
+                     else ("constant", p) for p in params)
+        _compiled[shape] = (sql, plan)
+    return _compiled[shape]
+
+
+def _lock_filter(sources):
     """``Q`` over ``Lock`` matching active locks of the given site/patient/visit values."""
     from trialsite.monitoring.models import Lock
 
@@ -68,15 +110,24 @@ class LockGuard:
         scope = registry.scope_of(model)
         if scope is None or not instances:
             return
-        if not _any_active_lock(router.db_for_write(model)):
+        using = router.db_for_write(model)
+        if not _any_active_lock(using):
             return
-        sources = {level: _values_for(model, instances, path)
-                   for level, path in _level_paths(scope).items() if path}
-        q = _lock_filter(scope, sources)
-        if not q:
+        keys = [(level, path, *_keys(model, instances, path))
+                for level, path in _level_paths(scope).items() if path]
+        values = [v for _, _, ids, saved in keys for v in (*ids, *saved)]
+        if not values:
             return
-        lock = Lock.objects.filter(unlocked_at__isnull=True).filter(q).first()
-        if lock is not None:
+        if len(values) > _MAX_CACHED_VALUES:
+            found = list(_lock_query(model, keys))
+        else:
+            sql, plan = _compiled_query(model, keys)
+            params = [values[x] if kind == "value" else x for kind, x in plan]
+            with connections[using].cursor() as cursor:
+                cursor.execute(sql, params)
+                found = [row[0] for row in cursor.fetchall()]
+        if found:
+            lock = Lock.objects.get(pk=found[0])
             raise WriteRefused(
                 f"{lock.get_level_display()} {lock.target_label} is locked by the data manager "
                 f"({lock.lock_reason}): no change can be saved until it is unlocked."
