@@ -103,3 +103,34 @@ def test_a_lock_elsewhere_refuses_nothing_and_a_lock_here_is_seen_at_once(
     with pytest.raises(WriteRefused):
         record_update(saved, actor=coordinator, expected_version=2, reason="Rescaled",
                       changes={"weight_kg": Decimal("70")})
+
+
+def test_each_record_is_checked_against_its_own_scope(world):
+    """The guard's query is built once per kind of record and reused with each record's ids:
+    a lock on one patient refuses that patient's records only, whichever came first."""
+    from django.utils import timezone
+
+    from tests.factories import enrol, site_coordinator
+    from trialsite.monitoring.guard import LOCK_GUARD
+    from visits import services as visit_services
+
+    dm = world.users[Role.DATA_MANAGER]
+    patients = []
+    for patient in (world.patient_a1, world.patient_a2):
+        coordinator = site_coordinator(patient.site)
+        patient = enrol(patient, coordinator=coordinator)
+        if not patient.visits.exists():
+            visit_services.schedule_create(actor=coordinator, enrolment=patient.enrolment,
+                                           today=timezone.localdate())
+        patients.append(patient)
+    first, second = (visit_of(p, "BL") for p in patients)
+    services.lock_create(actor=dm, target=patients[1], reason="Casebook frozen")
+    LOCK_GUARD.check(Visit, [first])
+    with pytest.raises(WriteRefused):
+        LOCK_GUARD.check(Visit, [second])
+    LOCK_GUARD.check(Visit, [first])
+    # A record moved out of the locked patient is refused too: its stored scope is checked.
+    moved = Visit.objects.get(pk=second.pk)
+    moved.patient_id = patients[0].pk
+    with pytest.raises(WriteRefused):
+        LOCK_GUARD.check(Visit, [moved])
