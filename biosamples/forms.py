@@ -70,6 +70,59 @@ class ProcessForm(forms.Form):
         return data
 
 
+class SampleCorrectionForm(forms.Form):
+    """Correct a recorded draw and, once the sample is processed, its processing times."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    drawn_at = local_datetime("Drawn at")
+    tube_type = forms.CharField(label="Tube type", max_length=60)
+    drawn_by = forms.CharField(label="Drawn by", max_length=120)
+    centrifuge_started_at = local_datetime("Centrifugation started")
+    haemolysis = forms.ChoiceField(label="Haemolysis", choices=Sample.Haemolysis.choices,
+                                   widget=forms.RadioSelect)
+    frozen_at = local_datetime("Frozen at (−80 °C)")
+    reason = forms.CharField(label="Reason for the correction", max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="Kept in the audit trail and the chain of custody.")
+
+    PROCESSING = ("centrifuge_started_at", "haemolysis", "frozen_at")
+
+    def __init__(self, *args, processed, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not processed:
+            for name in self.PROCESSING:
+                del self.fields[name]
+
+    @classmethod
+    def initial_for(cls, sample):
+        names = ("drawn_at", "tube_type", "drawn_by", *cls.PROCESSING)
+        return {"version": sample.version, **{n: getattr(sample, n) for n in names}}
+
+    def clean_tube_type(self):
+        return _clean_text(self.cleaned_data["tube_type"])
+
+    def clean_drawn_by(self):
+        return _clean_text(self.cleaned_data["drawn_by"])
+
+    def clean_reason(self):
+        return _clean_text(self.cleaned_data["reason"])
+
+    def values(self):
+        """The corrected values, for ``services.sample_correct``."""
+        return {n: v for n, v in self.cleaned_data.items() if n not in ("version", "reason")}
+
+
+class DiscardForm(forms.Form):
+    aliquot = forms.CharField(label="Aliquot", max_length=60)
+    reason = forms.CharField(label="Why is it discarded?", max_length=1000)
+
+    def clean_aliquot(self):
+        return _clean_text(self.cleaned_data["aliquot"])
+
+    def clean_reason(self):
+        return _clean_text(self.cleaned_data["reason"])
+
+
 class BoxForm(forms.Form):
     freezer = forms.CharField(label="Freezer", max_length=60)
     rack = forms.CharField(label="Rack", max_length=60)

@@ -326,6 +326,8 @@ class CustodyEvent(AuditedModel):
         MISSING = "missing", "Reported missing"
         DAMAGED = "damaged", "Reported damaged"
         RESULT = "result", "Result reported"
+        DISCARDED = "discarded", "Discarded"
+        CORRECTED = "corrected", "Record corrected"
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="custody_events")

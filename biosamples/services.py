@@ -7,6 +7,7 @@ Refusals are ``ValidationError`` with the field they concern, in words a coordin
 
 from collections import defaultdict
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -217,6 +218,117 @@ def sample_process(*, actor, sample, centrifuge_started_at, haemolysis, frozen_a
                                 at=frozen_at, location=site.name, detail=detail)], actor=actor)
     sample.created_aliquots = aliquots
     return sample
+
+
+def _local(site, value):
+    """A time as the site reads it, for custody details."""
+    if value is None:
+        return "—"
+    return timezone.localtime(value, ZoneInfo(site.time_zone)).strftime("%Y-%m-%d %H:%M")
+
+
+_CORRECTABLE = {
+    "drawn_at": "drawn at", "drawn_by": "drawn by", "tube_type": "tube",
+    "centrifuge_started_at": "centrifugation started", "haemolysis": "haemolysis",
+    "frozen_at": "frozen at",
+}
+_PROCESSING_FIELDS = ("centrifuge_started_at", "haemolysis", "frozen_at")
+
+
+def sample_correct(*, actor, sample, expected_version, reason, **values):
+    """Correct what was recorded of a draw (time, who, tube) and, once processed, of its
+    processing (centrifugation and freezing times, haemolysis).
+
+    The delays and pre-analytical deviations are computed again from the corrected times; the
+    change is saved audited with the reason, and the chain of custody gets a ``corrected`` step
+    saying what changed (the earlier steps stay as they were written). The number and volume of
+    aliquots are not corrected here: the aliquots exist, with labels; split or discard them.
+    """
+    site = sample.site
+    access.require_data_entry(actor, site)
+    check_version(sample, expected_version)
+    unknown = set(values) - set(_CORRECTABLE)
+    if unknown:
+        raise ValueError(f"not correctable here: {', '.join(sorted(unknown))}")
+    if sample.status == Sample.Status.NOT_COLLECTED:
+        _refuse(None, "This sample was recorded as not collected: there is no draw to correct.")
+    if sample.status != Sample.Status.PROCESSED and any(
+            values.get(f) not in (None, "") for f in _PROCESSING_FIELDS):
+        _refuse(None, "This sample is not processed yet: record its processing instead.")
+    if not (reason or "").strip():
+        _refuse("reason", "Say why the record is corrected.")
+    for field in ("drawn_by", "tube_type"):
+        if field in values:
+            values[field] = (values[field] or "").strip()
+            if not values[field]:
+                _refuse(field, f"The {_CORRECTABLE[field]} cannot be left empty.")
+    for field in ("drawn_at", "centrifuge_started_at", "frozen_at"):
+        if field in values:
+            if values[field] is None:
+                _refuse(field, f"The {_CORRECTABLE[field]} time cannot be left empty.")
+            _not_future(site, field, values[field], _CORRECTABLE[field].capitalize())
+    changes = {f: v for f, v in values.items() if v != getattr(sample, f)}
+    if not changes:
+        _refuse(None, "Nothing differs from what is recorded: there is nothing to correct.")
+    details = []
+    for field, value in changes.items():
+        before, after = getattr(sample, field), value
+        if field.endswith("_at"):
+            before, after = _local(site, before), _local(site, after)
+        details.append(f"{_CORRECTABLE[field]} {before or '—'} → {after}")
+    timing = None
+    if sample.status == Sample.Status.PROCESSED:
+        # Checked on the proposed values first: a refusal leaves the sample as it was.
+        sample_type = sample_plan_of(site).sample_type(sample.sample_code)
+        proposed = {f: changes.get(f, getattr(sample, f))
+                    for f in ("drawn_at", "centrifuge_started_at", "frozen_at")}
+        try:
+            timing = processing_timing(**proposed, limits=Limits(
+                sample_type.max_draw_to_centrifuge_minutes,
+                sample_type.max_draw_to_freeze_minutes))
+        except ProcessingError as exc:
+            raise ValidationError({exc.field: str(exc)}) from None
+    with transaction.atomic():
+        for field, value in changes.items():
+            setattr(sample, field, value)
+        changed = set(changes)
+        if timing is not None:
+            sample.draw_to_centrifuge_minutes = timing.draw_to_centrifuge_minutes
+            sample.draw_to_freeze_minutes = timing.draw_to_freeze_minutes
+            sample.deviations = [d.code for d in timing.deviations]
+            sample.deviation_text = "; ".join(d.message for d in timing.deviations)
+            changed |= {"draw_to_centrifuge_minutes", "draw_to_freeze_minutes", "deviations",
+                        "deviation_text"}
+        audited_save(sample, actor=actor, reason=reason.strip(), changed=changed)
+        detail = "; ".join(details) + f". Reason: {reason.strip()}"
+        if sample.status == Sample.Status.PROCESSED:
+            detail += (f". Deviation now: {sample.deviation_text}" if sample.deviation_text
+                       else ". No pre-analytical deviation now")
+        _custody_save([_custody(actor=actor, sample=sample,
+                                action=CustodyEvent.Action.CORRECTED, location=site.name,
+                                detail=detail)], actor=actor)
+    return sample
+
+
+def aliquot_discard(*, actor, aliquot, reason, expected_version=None):
+    """Discard an aliquot that has not left the site (broken tube, thawed by accident...): it
+    leaves its box position and nothing happens to it again. The reason is required."""
+    site = aliquot.site
+    access.require_data_entry(actor, site)
+    check_version(aliquot, expected_version)
+    if not (reason or "").strip():
+        _refuse("reason", "Say why the aliquot is discarded.")
+    _transition(aliquot.status, "discard", field="label", label=aliquot.label)
+    where = f"{aliquot.box} {aliquot.position}" if aliquot.box_id else ""
+    with transaction.atomic():
+        aliquot.status = AliquotStatus.DISCARDED
+        aliquot.box, aliquot.position_row, aliquot.position_column = None, None, None
+        audited_save(aliquot, actor=actor, reason=f"Discarded: {reason.strip()}",
+                     changed={"status", "box", "position_row", "position_column"})
+        _custody_save([_custody(actor=actor, sample=aliquot.sample, aliquot=aliquot,
+                                action=CustodyEvent.Action.DISCARDED, location=where,
+                                detail=reason.strip())], actor=actor)
+    return aliquot
 
 
 # --- storage ------------------------------------------------------------------------------------

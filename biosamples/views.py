@@ -17,11 +17,13 @@ from django.views.decorators.http import require_http_methods
 from biosamples import pdf, selectors, services
 from biosamples.forms import (
     BoxForm,
+    DiscardForm,
     DrawForm,
     NotCollectedForm,
     ProcessForm,
     ReceiveForm,
     ResultsUploadForm,
+    SampleCorrectionForm,
     ShipForm,
     ShipmentForm,
     SplitForm,
@@ -113,6 +115,25 @@ def visit_sample_labels(request, subject_id, code):
 # --- one sample ---------------------------------------------------------------------------------
 
 
+def _sample_page(request, sample, *, form=None, conflict=None, correction=None,
+                 correction_conflict=None):
+    site = sample.site
+    can_enter = access.can_enter_data(request.user, site)
+    if correction is None and can_enter and sample.status != "not_collected":
+        correction = SampleCorrectionForm(initial=SampleCorrectionForm.initial_for(sample),
+                                          processed=sample.status == "processed",
+                                          prefix="correct")
+    return render(request, "biosamples/sample.html", {
+        "sample": sample, "visit": sample.visit, "patient": sample.visit.patient,
+        "sample_type": _plan(site).sample_type(sample.sample_code), "form": form,
+        "conflict": conflict, "aliquots": selectors.sample_aliquots(sample),
+        "can_enter": can_enter, "correction": correction if can_enter else None,
+        "correction_conflict": correction_conflict,
+        "discardable": [a for a in selectors.sample_aliquots(sample)
+                        if a.status in ("created", "stored")] if can_enter else [],
+    })
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def sample_process(request, pk):
@@ -141,12 +162,55 @@ def sample_process(request, pk):
                     messages.warning(request, f"Pre-analytical deviation: {done.deviation_text}.")
                 messages.success(request, text)
                 return redirect("sample-process", pk=sample.pk)
-        return render(request, "biosamples/sample.html", {
-            "sample": sample, "visit": sample.visit, "patient": sample.visit.patient,
-            "sample_type": sample_type, "form": form if can_edit else None,
-            "conflict": conflict, "aliquots": selectors.sample_aliquots(sample),
-            "can_enter": access.can_enter_data(request.user, site),
-        })
+        return _sample_page(request, sample, form=form if can_edit else None, conflict=conflict)
+
+
+@login_required
+@require_http_methods(["POST"])
+def sample_correct(request, pk):
+    """Correct the recorded draw or processing times, with a reason (see the service)."""
+    sample = selectors.sample_get(user=request.user, pk=pk)
+    _require_entry(request.user, sample.site)
+    with site_time(sample.site):
+        form = SampleCorrectionForm(request.POST, processed=sample.status == "processed",
+                                    prefix="correct")
+        conflict = None
+        if form.is_valid():
+            done, conflict = apply_service(form, lambda: services.sample_correct(
+                actor=request.user, sample=sample, expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"], **form.values()))
+            if done is not None:
+                messages.success(request, "Correction saved; the chain of custody records it.")
+                if done.deviation_text:
+                    messages.warning(request, f"Pre-analytical deviation: {done.deviation_text}.")
+                return redirect("sample-process", pk=sample.pk)
+        # Refused: the page shows the record as saved, and the form with the user's values.
+        sample = selectors.sample_get(user=request.user, pk=pk)
+        return _sample_page(request, sample, correction=form, correction_conflict=conflict)
+
+
+@login_required
+@require_http_methods(["POST"])
+def aliquot_discard(request, pk):
+    sample = selectors.sample_get(user=request.user, pk=pk)
+    _require_entry(request.user, sample.site)
+    form = DiscardForm(request.POST)
+    if form.is_valid():
+        aliquot = Aliquot.objects.filter(sample=sample, label=form.cleaned_data["aliquot"]) \
+            .select_related("box__rack__freezer", "sample").first()
+        if aliquot is None:
+            form.add_error("aliquot", "This sample has no aliquot with this label.")
+        else:
+            done, _ = apply_service(form, lambda: services.aliquot_discard(
+                actor=request.user, aliquot=aliquot, reason=form.cleaned_data["reason"]))
+            if done is not None:
+                messages.success(request, f"{aliquot.label} discarded.")
+                return redirect("sample-process", pk=sample.pk)
+    for field, errors in form.errors.items():
+        for error in errors:
+            messages.error(request, f"Discard refused: {error}" if field == "__all__"
+                           else f"Discard refused ({field}): {error}")
+    return redirect("sample-process", pk=sample.pk)
 
 
 @login_required

@@ -43,7 +43,7 @@ def apply_service(form, call):
         return call(), None
     except StaleVersion as conflict:
         data = form.data.copy()
-        data["version"] = str(conflict.instance.version)
+        data[form.add_prefix("version")] = str(conflict.instance.version)
         form.data = data
         # The conflict panel above the form shows who changed what; no second message needed.
         return None, conflict

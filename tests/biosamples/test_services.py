@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from biosamples import services
+from biosamples.domain.lifecycle import AliquotStatus
 from biosamples.models import Aliquot, AliquotResult, CustodyEvent, Sample, Shipment
 from tests.biosamples.conftest import LB, draw, drawn_at, process, refresh
 from tests.factories import site_coordinator
@@ -474,3 +475,93 @@ def test_a_split_cannot_make_plasma_or_touch_a_shipped_aliquot(world, stored, co
     with pytest.raises(ValidationError, match="cannot be split"):
         services.aliquot_split(actor=coordinator, aliquot=Aliquot.objects.get(pk=stored[1].pk),
                                count=2, volume_ml=Decimal("0.1"))
+
+
+# --- corrections and discards -------------------------------------------------------------------
+
+
+def test_correcting_the_draw_time_recomputes_the_delays_and_records_why(processed, coordinator):
+    """Drawn at 09:00 and centrifuged at 09:45: the draw was really at 07:00, so the
+    centrifugation came 2 h 45 min after it, a deviation (limit 2 h)."""
+    written = processed.drawn_at
+    earlier = written - timedelta(hours=2)
+    sample = services.sample_correct(actor=coordinator, sample=processed, expected_version=2,
+                                     reason="Time copied from the wrong tube", drawn_at=earlier)
+    sample = Sample.objects.get(pk=processed.pk)
+    assert sample.drawn_at == earlier and sample.version == 3
+    assert (sample.draw_to_centrifuge_minutes, sample.draw_to_freeze_minutes) == (165, 270)
+    assert sample.deviations == ["centrifuge_delay", "freeze_delay"]
+    last = sample.history.first()
+    assert (last.history_user, last.history_change_reason) == (
+        coordinator, "Time copied from the wrong tube")
+    event = CustodyEvent.objects.filter(sample=sample).order_by("pk").last()
+    assert event.action == CustodyEvent.Action.CORRECTED
+    assert "drawn at" in event.detail and "07:00" in event.detail and "09:00" in event.detail
+    assert "Time copied from the wrong tube" in event.detail
+    # The draw step of the chain stays as it was written.
+    drawn = CustodyEvent.objects.get(sample=sample, action=CustodyEvent.Action.DRAWN)
+    assert drawn.at == written
+
+
+def test_a_refused_correction_changes_nothing(processed, coordinator):
+    before = Sample.objects.get(pk=processed.pk)
+    cases = [
+        ({"frozen_at": processed.centrifuge_started_at - timedelta(minutes=5)}, "frozen_at"),
+        ({"drawn_at": processed.centrifuge_started_at + timedelta(minutes=1)},
+         "centrifuge_started_at"),
+        ({"drawn_by": "  "}, "drawn_by"),
+        ({"drawn_at": timezone.now() + timedelta(days=1)}, "drawn_at"),
+    ]
+    for values, field in cases:
+        with pytest.raises(ValidationError) as refused:
+            services.sample_correct(actor=coordinator, sample=Sample.objects.get(pk=processed.pk),
+                                    expected_version=2, reason="Typo", **values)
+        assert field in refused.value.message_dict, values
+    with pytest.raises(ValidationError) as refused:
+        services.sample_correct(actor=coordinator, sample=Sample.objects.get(pk=processed.pk),
+                                expected_version=2, reason=" ", drawn_by="Nurse Omar")
+    assert "reason" in refused.value.message_dict
+    with pytest.raises(ValidationError, match="nothing to correct"):
+        services.sample_correct(actor=coordinator, sample=Sample.objects.get(pk=processed.pk),
+                                expected_version=2, reason="Typo", drawn_by="Nurse Salma")
+    with pytest.raises(StaleVersion):
+        services.sample_correct(actor=coordinator, sample=Sample.objects.get(pk=processed.pk),
+                                expected_version=1, reason="Typo", drawn_by="Nurse Omar")
+    after = Sample.objects.get(pk=processed.pk)
+    assert (after.version, after.drawn_at, after.frozen_at, after.drawn_by) == (
+        before.version, before.drawn_at, before.frozen_at, before.drawn_by)
+
+
+def test_processing_times_are_corrected_only_once_processed(baseline, coordinator, world):
+    sample = draw(baseline, coordinator)
+    with pytest.raises(ValidationError, match="not processed yet"):
+        services.sample_correct(actor=coordinator, sample=sample, expected_version=1,
+                                reason="Typo", frozen_at=sample.drawn_at)
+    fixed = services.sample_correct(actor=coordinator, sample=sample, expected_version=1,
+                                    reason="Name misspelt", drawn_by="Nurse Salmá")
+    assert fixed.drawn_by == "Nurse Salmá" and fixed.status == Sample.Status.COLLECTED
+    monitor = world.users[Role.MONITOR]
+    with pytest.raises(PermissionDenied):
+        services.sample_correct(actor=monitor, sample=fixed, expected_version=2,
+                                reason="Typo", drawn_by="X")
+
+
+def test_discarding_an_aliquot_frees_its_position_and_ends_it(stored, coordinator, box):
+    aliquot = stored[0]
+    with pytest.raises(ValidationError) as refused:
+        services.aliquot_discard(actor=coordinator, aliquot=aliquot, reason="")
+    assert "reason" in refused.value.message_dict
+    services.aliquot_discard(actor=coordinator, aliquot=aliquot, reason="Tube cracked")
+    aliquot = Aliquot.objects.get(pk=aliquot.pk)
+    assert aliquot.status == AliquotStatus.DISCARDED and aliquot.box_id is None
+    event = CustodyEvent.objects.filter(aliquot=aliquot).order_by("pk").last()
+    assert (event.action, event.detail) == (CustodyEvent.Action.DISCARDED, "Tube cracked")
+    assert "A1" in event.location
+    # Its position takes another aliquot; the discarded one takes nothing more.
+    services.aliquot_store(actor=coordinator, aliquot=stored[1], box=box, row=1, column=1)
+    for action in (lambda: services.aliquot_discard(actor=coordinator, aliquot=aliquot,
+                                                    reason="again"),
+                   lambda: services.aliquot_store(actor=coordinator, aliquot=aliquot, box=box,
+                                                  row=2, column=1)):
+        with pytest.raises(ValidationError, match="discarded"):
+            action()

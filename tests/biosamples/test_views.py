@@ -352,3 +352,71 @@ def test_splitting_from_the_sample_page(coordinator_client, stored):
                                             "volume_ml": "0.1"}, follow=True)
     assert "Split refused" in refused.content.decode()
     assert coordinator_client.get(url).status_code == 405
+
+
+def _local(value, site):
+    return value.astimezone(ZoneInfo(site.time_zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_correcting_a_processed_sample_from_its_page(coordinator_client, processed):
+    from biosamples.models import CustodyEvent
+
+    site = processed.site
+    url = reverse("sample-process", args=[processed.pk])
+    page = coordinator_client.get(url).content.decode()
+    assert 'id="correct"' in page and 'name="correct-frozen_at"' in page
+    form = {"correct-version": processed.version,
+            "correct-drawn_at": _local(processed.drawn_at, site),
+            "correct-tube_type": processed.tube_type, "correct-drawn_by": processed.drawn_by,
+            "correct-centrifuge_started_at": _local(processed.centrifuge_started_at, site),
+            "correct-haemolysis": "none",
+            "correct-frozen_at": _local(processed.frozen_at + timedelta(hours=3), site),
+            "correct-reason": "Freezer log read again"}
+    # Frozen before centrifugation: refused at the field, the user's values kept, nothing saved.
+    refused = coordinator_client.post(reverse("sample-correct", args=[processed.pk]), {
+        **form, "correct-frozen_at": _local(processed.drawn_at, site)})
+    body = refused.content.decode()
+    assert refused.status_code == 200 and 'id="correct" open' in body
+    assert "has-error" in body and "Freezer log read again" in body
+    assert Sample.objects.get(pk=processed.pk).version == processed.version
+    done = coordinator_client.post(reverse("sample-correct", args=[processed.pk]), form,
+                                   follow=True)
+    body = done.content.decode()
+    assert "Correction saved" in body and "Pre-analytical deviation" in body
+    sample = Sample.objects.get(pk=processed.pk)
+    assert sample.draw_to_freeze_minutes == 150 + 180 and sample.deviations == ["freeze_delay"]
+    custody = coordinator_client.get(reverse("sample-custody", args=[processed.pk]))
+    assert "Freezer log read again" in custody.content.decode()
+    assert CustodyEvent.objects.filter(sample=sample, action="corrected").count() == 1
+
+
+def test_a_stale_correction_shows_the_other_change(coordinator_client, processed, coordinator):
+    site = processed.site
+    services.sample_correct(actor=coordinator, sample=Sample.objects.get(pk=processed.pk),
+                            expected_version=processed.version, reason="Name misspelt",
+                            drawn_by="Nurse Salmá")
+    response = coordinator_client.post(reverse("sample-correct", args=[processed.pk]), {
+        "correct-version": processed.version, "correct-drawn_at": _local(processed.drawn_at, site),
+        "correct-tube_type": "EDTA", "correct-drawn_by": "Nurse Salma",
+        "correct-centrifuge_started_at": _local(processed.centrifuge_started_at, site),
+        "correct-haemolysis": "none", "correct-frozen_at": _local(processed.frozen_at, site),
+        "correct-reason": "Tube type"})
+    body = response.content.decode()
+    assert "Changed by someone else meanwhile" in body and "Name misspelt" in body
+    assert Sample.objects.get(pk=processed.pk).tube_type != "EDTA"
+
+
+def test_discarding_from_the_sample_page(coordinator_client, stored, client, world):
+    aliquot = stored[0]
+    url = reverse("aliquot-discard", args=[aliquot.sample_id])
+    page = coordinator_client.post(url, {"aliquot": aliquot.label, "reason": "Tube cracked"},
+                                   follow=True).content.decode()
+    assert f"{aliquot.label} discarded" in page
+    assert Aliquot.objects.get(pk=aliquot.pk).status == "discarded"
+    refused = coordinator_client.post(url, {"aliquot": aliquot.label, "reason": "again"},
+                                      follow=True).content.decode()
+    assert "Discard refused" in refused
+    client.force_login(world.users[Role.MONITOR])
+    assert client.post(url, {"aliquot": stored[1].label, "reason": "x"}).status_code == 403
+    monitor_page = client.get(reverse("sample-process", args=[aliquot.sample_id])).content
+    assert b'id="discard"' not in monitor_page and b'id="correct"' not in monitor_page
