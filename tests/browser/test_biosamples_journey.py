@@ -31,12 +31,22 @@ def test_draw_process_store_ship_receive_result(new_page, world):
     page.fill("#id_centrifuge_started_at", "2026-01-29T11:20")
     page.check("input[name=haemolysis][value=none]")
     page.fill("#id_frozen_at", "2026-01-29T12:10")
-    page.click("button.primary")
+    page.click("#process-form button.primary")
     expect(page.locator(".messages")).to_contain_text("Pre-analytical deviation")
     expect(page.locator("#aliquots tbody tr")).to_have_count(4)
     label = f"{sid}-BL-LB-01"
     expect(page.locator("#aliquots")).to_contain_text(label)
     screenshot(page, "biosample-processed")
+
+    # The centrifugation time was misread from the log: corrected with a reason, the deviation
+    # goes, and the chain of custody says so.
+    page.click("#correct summary")
+    page.fill("#id_correct-centrifuge_started_at", "2026-01-29T10:20")
+    page.fill("#id_correct-reason", "Read again from the centrifuge log")
+    page.click("#correct button.primary")
+    expect(page.locator(".messages")).to_contain_text("Correction saved")
+    expect(page.locator("#deviation")).to_have_count(0)
+    screenshot(page, "biosample-corrected")
 
     # Storage: a new box, then the aliquot scanned into A1.
     page.click("a:has-text('Store in a freezer box')")
@@ -92,7 +102,7 @@ def test_draw_process_store_ship_receive_result(new_page, world):
     assert aliquot.status == "consumed" and AliquotResult.objects.filter(aliquot=aliquot).exists()
     page.goto(f"/samples/{aliquot.sample_id}/custody/")
     custody = page.locator("#custody")
-    for step in ("Drawn", "Processed into aliquots", "Stored", "Added to shipment", "Shipped",
-                 "Received", "Result reported"):
+    for step in ("Drawn", "Processed into aliquots", "Record corrected", "Stored",
+                 "Added to shipment", "Shipped", "Received", "Result reported"):
         expect(custody).to_contain_text(step)
     screenshot(page, "biosample-custody")
