@@ -146,18 +146,42 @@ def patient(rng, site, number, cut_off):
                "consent_version": PROTOCOL.consent_versions[-1], "day1": day1,
                "cdk46i": cdk46i, "cdk46i_start_dose_mg": dose, "endocrine": endocrine,
                "ovarian_suppression": int(ofs)}
+    comorbidities, items = extras(keys, day1, consent, cut_off)
     return {"subjects.csv": [subject], "screening.csv": [screening],
             "treatment_lines.csv": lines, "toxicities.csv": toxicities,
-            "follow_ups.csv": follow_ups}
+            "follow_ups.csv": follow_ups, "comorbidities.csv": comorbidities,
+            "collected_items.csv": items}
+
+
+def extras(keys, day1, consent, cut_off):
+    """Baseline comorbidities and sub-study items, from a generator of their own (so the other
+    files stay what they were for a given seed)."""
+    rng = random.Random(f"{keys['subject_id']}-{day1}")
+    plan = PROTOCOL.real_world
+    codes = [c.code for c in plan.comorbidities]
+    comorbidities = [{**keys, "comorbidity": code,
+                      "details": "Hypothyroidism" if code == "OTHER" else ""}
+                     for code in rng.sample(codes, rng.choices((0, 1, 2, 3), (30, 35, 25, 10))[0])]
+    items = []
+    for item in plan.collected_items:
+        if rng.random() < 0.6:
+            when = min(day1 - timedelta(days=rng.randint(0, 30)), cut_off)
+            items.append({**keys, "item": item.code, "collected_on": max(when, consent),
+                          "storage_reference": f"ARCH-{keys['subject_id']}-{item.code}",
+                          "consent_for_use": int(rng.random() < 0.9)})
+    return comorbidities, items
 
 
 COLUMNS = {"subjects.csv": SUBJECT_COLUMNS, "screening.csv": SCREENING_COLUMNS,
            "treatment_lines.csv": LINE_COLUMNS, "toxicities.csv": TOXICITY_COLUMNS,
-           "follow_ups.csv": FOLLOW_UP_COLUMNS}
+           "follow_ups.csv": FOLLOW_UP_COLUMNS,
+           "comorbidities.csv": ("study", "site", "subject_id", "comorbidity", "details"),
+           "collected_items.csv": ("study", "site", "subject_id", "item", "collected_on",
+                                   "storage_reference", "consent_for_use")}
 
 
 def generate(out_dir, *, patients=3500, seed=7, cut_off=None, first_number=1):
-    """Write the five files into ``out_dir``; returns {file name: rows}."""
+    """Write the seven files into ``out_dir``; returns {file name: rows}."""
     rng = random.Random(seed)
     cut_off = cut_off or date.today() - timedelta(days=30)
     out_dir = Path(out_dir)

@@ -47,7 +47,13 @@ from eligibility.models import Screening
 from enrollment.domain.lifecycle import PatientStatus
 from enrollment.models import Enrolment, Patient
 from outcomes.domain import lines as line_rules
-from outcomes.models import LineResponse, StopReason, TreatmentLine
+from outcomes.models import (
+    CollectedItem,
+    Comorbidity,
+    LineResponse,
+    StopReason,
+    TreatmentLine,
+)
 from trialsite import access
 from trialsite.audit import bulk_create_audited
 from trialsite.models import Role, Site
@@ -58,7 +64,10 @@ from visits.models import Visit
 
 SUBJECTS, SCREENING, LINES, TOXICITIES, FOLLOW_UPS = (
     "subjects.csv", "screening.csv", "treatment_lines.csv", "toxicities.csv", "follow_ups.csv")
-FILES = (SUBJECTS, SCREENING, LINES, TOXICITIES, FOLLOW_UPS)
+COMORBIDITIES, ITEMS = "comorbidities.csv", "collected_items.csv"
+FILES = (SUBJECTS, SCREENING, LINES, TOXICITIES, FOLLOW_UPS, COMORBIDITIES, ITEMS)
+#: Files of what only a study with a real-world plan collects.
+REAL_WORLD_FILES = (LINES, COMORBIDITIES, ITEMS)
 REQUIRED_FILES = (SUBJECTS, SCREENING)
 
 #: Columns of each file (export variable names); (required columns, optional columns).
@@ -78,6 +87,9 @@ COLUMNS = {
     FOLLOW_UPS: (("subject_id", "last_contact_date", "vital_status"),
                  ("study", "site", "visit_code", "death_date", "death_cause",
                   "death_cause_other")),
+    COMORBIDITIES: (("subject_id", "comorbidity"), ("study", "site", "details")),
+    ITEMS: (("subject_id", "item", "collected_on", "storage_reference", "consent_for_use"),
+            ("study", "site")),
 }
 #: Separator of the drug codes of a regimen in ``treatment_lines.csv``.
 DRUG_SEPARATOR = "+"
@@ -163,6 +175,8 @@ class _Subject:
     follow_ups: list = field(default_factory=list)
     death: tuple | None = None  # (date, cause)
     visits: list = field(default_factory=list)
+    comorbidities: list = field(default_factory=list)
+    items: list = field(default_factory=list)
 
 
 class _Checker:
@@ -263,6 +277,11 @@ class _Checker:
         for name in REQUIRED_FILES:
             if name not in self.sources:
                 self.problem(name, 0, "", "Required file missing.")
+        if self.protocol.real_world is None:
+            for name in REAL_WORLD_FILES:
+                if name in self.sources:
+                    self.problem(name, 0, "", f"{self.study.code} does not collect real-world "
+                                              "data: leave this file out.")
         if self.problems:
             return
         self.check_subjects(self.sources[SUBJECTS])
@@ -279,6 +298,10 @@ class _Checker:
             self.check_lines(self.sources[LINES])
         if TOXICITIES in self.sources:
             self.check_toxicities(self.sources[TOXICITIES])
+        if COMORBIDITIES in self.sources:
+            self.check_comorbidities(self.sources[COMORBIDITIES])
+        if ITEMS in self.sources:
+            self.check_items(self.sources[ITEMS])
 
     def check_subjects(self, source):
         if not self.check_header(source):
@@ -641,6 +664,65 @@ class _Checker:
                 event.visit = visit
                 subject.toxicities.append(event)
 
+    def _once(self, seen, file, row, column, key, what):
+        """Whether ``key`` (subject, code) is new; a second row for it is a problem."""
+        if key in seen:
+            self.problem(file, row, column, f"{what} is given twice for {key[0]} (row "
+                                            f"{seen[key]}).")
+            return False
+        seen[key] = row
+        return True
+
+    def check_comorbidities(self, source):
+        if not self.check_header(source):
+            return
+        plan, seen = self.protocol.real_world, {}
+        codes = {c.code for c in plan.comorbidities}
+        for row, values in source.rows:
+            f = source.name
+            self.check_study(source, row, values)
+            subject = self.subject_of(f, row, values)
+            before = len(self.problems)
+            code = self.choice(f, row, values, "comorbidity", codes)
+            details = values.get("details", "")
+            if code == "OTHER" and not details:
+                self.problem(f, row, "details", "Say which comorbidity.")
+            record = Comorbidity(code=code or "", details=details)
+            if len(self.problems) == before:
+                self._model_rules(f, row, record, {"patient"})
+            if subject is None or len(self.problems) != before:
+                continue
+            label = plan.comorbidity(code).label
+            if self._once(seen, f, row, "comorbidity", (subject.subject_id, code), label):
+                subject.comorbidities.append(record)
+
+    def check_items(self, source):
+        if not self.check_header(source):
+            return
+        plan, seen = self.protocol.real_world, {}
+        kinds = {c.code for c in plan.collected_items}
+        for row, values in source.rows:
+            f = source.name
+            self.check_study(source, row, values)
+            subject = self.subject_of(f, row, values)
+            before = len(self.problems)
+            kind = self.choice(f, row, values, "item", kinds)
+            collected = self.date(f, row, values, "collected_on", required=True)
+            reference = self.text(f, row, values, "storage_reference", required=True)
+            consent = self.boolean(f, row, values, "consent_for_use", default=None)
+            if consent is None and not values.get("consent_for_use"):
+                self.problem(f, row, "consent_for_use", "Required: 1 if the patient consented "
+                                                        "to its use, 0 if not.")
+            record = CollectedItem(kind=kind or "", collected_on=collected,
+                                   storage_reference=reference, consent_for_use=bool(consent))
+            if len(self.problems) == before:
+                self._model_rules(f, row, record, {"patient"})
+            if subject is None or len(self.problems) != before:
+                continue
+            label = plan.collected_item(kind).label
+            if self._once(seen, f, row, "item", (subject.subject_id, kind), label):
+                subject.items.append(record)
+
     def _model_rules(self, file, row, record, exclude):
         """The model's own rules (field validators and ``clean``), as the forms apply them;
         the database constraints they mirror are enforced again by the insert."""
@@ -750,7 +832,17 @@ def persist(*, actor, study, sources, subjects, today, progress=None):
             for s in subjects:
                 records.extend(record for _, _, record in s.follow_ups)
             create(SurvivalStatus, records, FOLLOW_UPS)
-        progress(0.95, "survival")
+        progress(0.92, "survival")
+        for name, model, attribute in ((COMORBIDITIES, Comorbidity, "comorbidities"),
+                                       (ITEMS, CollectedItem, "items")):
+            if name in sources:
+                records = []
+                for s in subjects:
+                    for record in getattr(s, attribute):
+                        record.patient = by_id[s.subject_id]
+                        records.append(record)
+                create(model, records, name)
+        progress(0.95, "comorbidities and collected items")
         from trialsite.monitoring.services import edit_checks_run
 
         edit_checks_run(patient_pks=[p.pk for p in by_id.values()])

@@ -17,7 +17,7 @@ from eligibility.models import Screening
 from eligibility.services import enrolment_refusal
 from enrollment.models import Enrolment, Patient
 from enrollment.services import patient_register
-from outcomes.models import TreatmentLine
+from outcomes.models import CollectedItem, Comorbidity, TreatmentLine
 from outcomes.rwd_import import FILES, ImportRefused, import_real_world
 from tests.factories import SiteFactory, UserFactory, grant, site_coordinator
 from trialsite.models import Role
@@ -26,7 +26,8 @@ from visits.crf_models import AdverseEvent, SurvivalStatus
 from visits.models import Visit
 
 CUT_OFF = date.today() - timedelta(days=30)
-SAVED = (Patient, Screening, Enrolment, Visit, TreatmentLine, AdverseEvent, SurvivalStatus)
+SAVED = (Patient, Screening, Enrolment, Visit, TreatmentLine, AdverseEvent, SurvivalStatus,
+         Comorbidity, CollectedItem)
 
 
 @pytest.fixture
@@ -190,6 +191,13 @@ def _bad(dataset, name, index, **changes):
     ("follow_ups.csv", {"last_contact_date": "1999-01-01"}, "last_contact_date",
      "before the patient's consent"),
     ("follow_ups.csv", {"vital_status": "zombie"}, "vital_status", "not one of"),
+    ("comorbidities.csv", {"comorbidity": "GOUT"}, "comorbidity", "not one of"),
+    ("comorbidities.csv", {"comorbidity": "OTHER", "details": ""}, "details", "Say which"),
+    ("collected_items.csv", {"item": "MRI"}, "item", "not one of"),
+    ("collected_items.csv", {"collected_on": "2099-01-01"}, "collected_on", "future"),
+    ("collected_items.csv", {"storage_reference": ""}, "storage_reference", "Required"),
+    ("collected_items.csv", {"consent_for_use": ""}, "consent_for_use", "Required"),
+    ("collected_items.csv", {"consent_for_use": "maybe"}, "consent_for_use", "not yes/no"),
 ])
 def test_bad_cell_is_reported_at_file_row_column_and_nothing_saved(
         palmares, dataset, name, changes, column, words):
@@ -254,3 +262,41 @@ def test_command_prints_summary_or_problems(palmares, tmp_path):
     problems = json.loads(out.getvalue())["problems"]
     assert {p["file"] for p in problems} == {"subjects.csv"}
     assert all("already used" in p["message"] for p in problems)
+
+
+def test_comorbidities_and_collected_items_import_with_their_file_in_history(palmares, dataset):
+    study, manager = palmares
+    comorbidities, items = rows(dataset, "comorbidities.csv"), rows(dataset, "collected_items.csv")
+    assert comorbidities and items
+    summary = import_real_world(actor=manager, study=study, files=dataset)
+    assert summary["created"]["comorbidity"] == len(comorbidities)
+    assert summary["created"]["collecteditem"] == len(items)
+    first = items[0]
+    item = CollectedItem.objects.get(patient__subject_id=first["subject_id"], kind=first["item"])
+    assert (item.collected_on.isoformat(), item.storage_reference, item.consent_for_use) == (
+        first["collected_on"], first["storage_reference"], first["consent_for_use"] == "1")
+    entry = item.history.get()
+    assert entry.history_user == manager
+    assert entry.history_change_reason.startswith("Imported from collected_items.csv sha256:")
+    codes = {(c.patient.subject_id, c.code) for c in Comorbidity.objects.select_related(
+        "patient")}
+    assert codes == {(r["subject_id"], r["comorbidity"]) for r in comorbidities}
+
+
+def test_a_comorbidity_or_item_given_twice_is_refused(palmares, dataset):
+    study, manager = palmares
+    table = rows(dataset, "comorbidities.csv")
+    files = write(dataset, "comorbidities.csv", [*table, dict(table[0])])
+    items = rows(files, "collected_items.csv")
+    files = write(files, "collected_items.csv", [*items, dict(items[0])])
+    problems = [p[:3] for p in refused(study, manager, files)]
+    assert ("comorbidities.csv", len(table) + 2, "comorbidity") in problems
+    assert ("collected_items.csv", len(items) + 2, "item") in problems
+
+
+def test_a_study_without_real_world_data_refuses_those_files(world, dataset):
+    manager = grant(UserFactory(username="dm-icrg"), Role.DATA_MANAGER, study=world.study_a)
+    files = {"subjects.csv": dataset["subjects.csv"], "screening.csv": dataset["screening.csv"],
+             "comorbidities.csv": dataset["comorbidities.csv"]}
+    problems = refused(world.study_a, manager, files)
+    assert ("comorbidities.csv", 0, "") in [p[:3] for p in problems]
