@@ -206,10 +206,15 @@ def aliquot_discard(request, pk):
             if done is not None:
                 messages.success(request, f"{aliquot.label} discarded.")
                 return redirect("sample-process", pk=sample.pk)
+    return _refused_back_to_sample(request, form, "Discard", sample)
+
+
+def _refused_back_to_sample(request, form, what, sample):
+    """Back to the sample page, with each of the form's refusals as a message."""
     for field, errors in form.errors.items():
         for error in errors:
-            messages.error(request, f"Discard refused: {error}" if field == "__all__"
-                           else f"Discard refused ({field}): {error}")
+            messages.error(request, f"{what} refused: {error}" if field == "__all__"
+                           else f"{what} refused ({field}): {error}")
     return redirect("sample-process", pk=sample.pk)
 
 
@@ -235,11 +240,7 @@ def sample_split(request, pk):
                 messages.success(request, f"{aliquot.label} split into "
                                           f"{', '.join(c.label for c in children)}.")
                 return redirect("sample-process", pk=sample.pk)
-    for field, errors in form.errors.items():
-        for error in errors:
-            messages.error(request, f"Split refused: {error}" if field == "__all__"
-                           else f"Split refused ({field}): {error}")
-    return redirect("sample-process", pk=sample.pk)
+    return _refused_back_to_sample(request, form, "Split", sample)
 
 
 @login_required

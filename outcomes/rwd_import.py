@@ -664,6 +664,13 @@ class _Checker:
                 event.visit = visit
                 subject.toxicities.append(event)
 
+    def rows_of(self, source):
+        """Each row with its subject (None when unknown) and the number of problems so far."""
+        for row, values in source.rows:
+            self.check_study(source, row, values)
+            subject = self.subject_of(source.name, row, values)
+            yield row, values, subject, len(self.problems)
+
     def _once(self, seen, file, row, column, key, what):
         """Whether ``key`` (subject, code) is new; a second row for it is a problem."""
         if key in seen:
@@ -678,11 +685,8 @@ class _Checker:
             return
         plan, seen = self.protocol.real_world, {}
         codes = {c.code for c in plan.comorbidities}
-        for row, values in source.rows:
-            f = source.name
-            self.check_study(source, row, values)
-            subject = self.subject_of(f, row, values)
-            before = len(self.problems)
+        f = source.name
+        for row, values, subject, before in self.rows_of(source):
             code = self.choice(f, row, values, "comorbidity", codes)
             details = values.get("details", "")
             if code == "OTHER" and not details:
@@ -701,11 +705,8 @@ class _Checker:
             return
         plan, seen = self.protocol.real_world, {}
         kinds = {c.code for c in plan.collected_items}
-        for row, values in source.rows:
-            f = source.name
-            self.check_study(source, row, values)
-            subject = self.subject_of(f, row, values)
-            before = len(self.problems)
+        f = source.name
+        for row, values, subject, before in self.rows_of(source):
             kind = self.choice(f, row, values, "item", kinds)
             collected = self.date(f, row, values, "collected_on", required=True)
             reference = self.text(f, row, values, "storage_reference", required=True)
