@@ -50,7 +50,7 @@ def test_no_operation_answers_a_server_error(trial, monkeypatch, tmp_path,
         def run(case):
             # Each case in its own savepoint: what it wrote, or a database error it caused,
             # is rolled back, so the next case starts from the same trial.
-            savepoint = transaction.savepoint()
+            savepoint = transaction.savepoint_create()
             try:
                 response = case.call(headers=headers)
             finally:
