@@ -295,12 +295,33 @@ def rss_kib(pid):
     return 0
 
 
+def measure_package(sponsor):
+    """A whole data package built in this process, as the Celery job does (one snapshot)."""
+    import tempfile
+
+    from trialsite.exports.models import DataPackage
+    from trialsite.exports.packages import build_package, package_path
+
+    with tempfile.TemporaryDirectory() as directory:
+        os.environ["TRIALSITE_EXPORTS_DIR"] = directory
+        package = DataPackage.objects.create(requested_by=sponsor)
+        start = time.perf_counter()
+        build_package(package)
+        seconds = time.perf_counter() - start
+        package.refresh_from_db()
+        assert package.status == DataPackage.Status.READY, package.error
+        print(f"data package (every dataset, dictionary, ODM, README; zip): "
+              f"{package_path(package).stat().st_size / 1e6:,.0f} MB in {seconds:.1f} s")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept, seeded database")
     parser.add_argument("--odm-only", action="store_true", help="measure the ODM export only")
+    parser.add_argument("--package", action="store_true",
+                        help="also build a whole data package and time it")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     if not args.reuse:
@@ -381,6 +402,8 @@ def main():
               f"{rss_kib(worker) / 1024:.0f} MB")
         size, seconds = fetch("/api/v1/exports/odm.xml?audit=1", token)
         print(f"whole-study ODM with audit records: {size / 1e6:,.0f} MB in {seconds:.1f} s")
+        if args.package:
+            measure_package(sponsor)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
