@@ -8,6 +8,7 @@ from biosamples.domain.lifecycle import AliquotStatus, ShipmentStatus
 from biosamples.models import Aliquot, Box, CustodyEvent, Sample, SampleFlag, Shipment
 from trialsite import access
 from trialsite.models import Role
+from visits.models import Visit
 
 
 def humanise(code):
@@ -25,6 +26,27 @@ def visit_samples(visit):
         rows.append({"code": code, "type": sample_type,
                      "label": sample_type.label if sample_type else humanise(code),
                      "sample": recorded.get(code)})
+    return rows
+
+
+def patient_samples(patient):
+    """The patient's expected samples, visit by visit, with what was recorded and where its
+    aliquots are (two queries: the visits, the samples with their aliquot counts)."""
+    plan = patient.site.study.protocol.sample_plan
+    visits = [v for v in Visit.objects.filter(patient=patient).order_by("target_date", "code")
+              if v.samples]
+    counts = {status: Count("aliquots", filter=Q(aliquots__status=status))
+              for status in ("stored", "shipped", "received", "consumed", "discarded")}
+    recorded = {(s.visit_id, s.sample_code): s for s in Sample.objects.active().filter(
+        visit__patient=patient).annotate(n_aliquots=Count("aliquots"), **{
+            f"n_{status}": count for status, count in counts.items()})}
+    rows = []
+    for visit in visits:
+        for code in visit.samples:
+            sample_type = plan.sample_type(code) if plan else None
+            rows.append({"visit": visit, "code": code,
+                         "label": sample_type.label if sample_type else humanise(code),
+                         "sample": recorded.get((visit.pk, code))})
     return rows
 
 

@@ -166,10 +166,11 @@ def sample_process(request, pk):
 
 
 @login_required
-@require_http_methods(["POST"])
 def sample_correct(request, pk):
     """Correct the recorded draw or processing times, with a reason (see the service)."""
     sample = selectors.sample_get(user=request.user, pk=pk)
+    if refused := _post_only(request):
+        return refused
     _require_entry(request.user, sample.site)
     with site_time(sample.site):
         form = SampleCorrectionForm(request.POST, processed=sample.status == "processed",
@@ -190,9 +191,10 @@ def sample_correct(request, pk):
 
 
 @login_required
-@require_http_methods(["POST"])
 def aliquot_discard(request, pk):
     sample = selectors.sample_get(user=request.user, pk=pk)
+    if refused := _post_only(request):
+        return refused
     _require_entry(request.user, sample.site)
     form = DiscardForm(request.POST)
     if form.is_valid():

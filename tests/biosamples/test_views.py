@@ -420,3 +420,25 @@ def test_discarding_from_the_sample_page(coordinator_client, stored, client, wor
     assert client.post(url, {"aliquot": stored[1].label, "reason": "x"}).status_code == 403
     monitor_page = client.get(reverse("sample-process", args=[aliquot.sample_id])).content
     assert b'id="discard"' not in monitor_page and b'id="correct"' not in monitor_page
+
+
+def test_the_casebook_lists_every_expected_sample_and_where_its_aliquots_are(
+        coordinator_client, stored, patient, coordinator):
+    services.aliquot_discard(actor=coordinator, aliquot=stored[3], reason="Tube cracked")
+    page = coordinator_client.get(reverse("patient-detail", args=[patient.subject_id]))
+    body = page.content.decode()
+    assert 'id="panel-samples"' in body
+    row = body[body.index('id="casebook-sample-BL-liquid_biopsy"'):]
+    row = row[:row.index("</tr>")]
+    assert "processed" in row and "3 stored" in row and "1 discarded" in row
+    later = [v for v in patient.visits.all() if v.samples and v.code != "BL"]
+    assert later and f'id="casebook-sample-{later[0].code}-liquid_biopsy"' in body
+
+
+def test_the_casebook_samples_panel_costs_the_same_for_1_and_6_samples(
+        coordinator_client, processed, patient, coordinator):
+    url = reverse("patient-detail", args=[patient.subject_id])
+    one = count_queries(coordinator_client, url)
+    for visit in [v for v in patient.visits.order_by("target_date") if v.samples][1:6]:
+        draw(visit, coordinator)
+    assert count_queries(coordinator_client, url) == one

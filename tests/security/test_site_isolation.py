@@ -220,6 +220,8 @@ OBJECT_ROUTES = {
     "sample-process": _bio("sample"),
     "sample-custody": _bio("sample"),
     "sample-split": _bio("sample"),
+    "sample-correct": _bio("sample"),
+    "aliquot-discard": _bio("sample"),
     "site-storage": lambda w, r: [{"code": s.code} for s in foreign_sites(w, r)],
     "site-shipments": lambda w, r: [{"code": s.code} for s in foreign_sites(w, r)],
     "box-map": _bio("box"),
