@@ -2,6 +2,7 @@
 
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
+from django.utils import timezone
 
 from biosamples.domain.labels import position_name
 from biosamples.domain.lifecycle import AliquotStatus, ShipmentStatus
@@ -33,10 +34,11 @@ def patient_samples(patient):
     """The patient's expected samples, visit by visit, with what was recorded and where its
     aliquots are (two queries: the visits, the samples with their aliquot counts)."""
     plan = patient.site.study.protocol.sample_plan
+    today = timezone.localdate()
     visits = [v for v in Visit.objects.filter(patient=patient).order_by("target_date", "code")
               if v.samples]
     counts = {status: Count("aliquots", filter=Q(aliquots__status=status))
-              for status in ("stored", "shipped", "received", "consumed", "discarded")}
+              for status in ("created", "stored", "shipped", "received", "consumed", "discarded")}
     recorded = {(s.visit_id, s.sample_code): s for s in Sample.objects.active().filter(
         visit__patient=patient).annotate(n_aliquots=Count("aliquots"), **{
             f"n_{status}": count for status, count in counts.items()})}
@@ -46,7 +48,8 @@ def patient_samples(patient):
             sample_type = plan.sample_type(code) if plan else None
             rows.append({"visit": visit, "code": code,
                          "label": sample_type.label if sample_type else humanise(code),
-                         "sample": recorded.get((visit.pk, code))})
+                         "sample": recorded.get((visit.pk, code)),
+                         "upcoming": visit.window_start > today})
     return rows
 
 

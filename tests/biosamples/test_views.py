@@ -431,8 +431,9 @@ def test_the_casebook_lists_every_expected_sample_and_where_its_aliquots_are(
     row = body[body.index('id="casebook-sample-BL-liquid_biopsy"'):]
     row = row[:row.index("</tr>")]
     assert "processed" in row and "3 stored" in row and "1 discarded" in row
-    later = [v for v in patient.visits.all() if v.samples and v.code != "BL"]
-    assert later and f'id="casebook-sample-{later[0].code}-liquid_biopsy"' in body
+    last = [v for v in patient.visits.order_by("target_date") if v.samples][-1]
+    row = body[body.index(f'id="casebook-sample-{last.code}-liquid_biopsy"'):]
+    assert f"due from {last.window_start:%Y-%m-%d}" in row[:row.index("</tr>")]
 
 
 def test_the_casebook_samples_panel_costs_the_same_for_1_and_6_samples(

@@ -106,3 +106,10 @@ def test_draw_process_store_ship_receive_result(new_page, world):
                  "Added to shipment", "Shipped", "Received", "Result reported"):
         expect(custody).to_contain_text(step)
     screenshot(page, "biosample-custody")
+
+    # The casebook sums it up, visit by visit.
+    page.goto(f"/patients/{sid}/")
+    expect(page.locator("#casebook-sample-BL-liquid_biopsy")).to_contain_text(
+        "1 analysed or used")
+    page.locator("#panel-samples").scroll_into_view_if_needed()
+    screenshot(page, "biosample-casebook")
