@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("visits.api.urls")),
     path("api/v1/", include("biosamples.api.urls")),
     path("api/v1/", include("outcomes.api.urls")),
+    path("api/v1/", include("trialsite.monitoring.api_urls")),
     path("", include("trialsite.exports.urls")),
     path("api/v1/", include(router.urls)),
     path("admin/", admin.site.urls),
