@@ -196,3 +196,25 @@ def test_a_monitor_reads_the_trail_of_their_own_sites_only(client, world):
                         {"date_from": today, "date_to": today, "site": world.site_a1.code})
     body = b"".join(export.streaming_content).decode()
     assert world.patient_a1.subject_id in body and world.patient_a2.subject_id not in body
+
+
+def test_the_casebook_says_whether_it_is_signed_and_still_covered(client, world):
+    patient, records = patient_with_baseline(world)
+    investigator, coordinator = world.users[Role.INVESTIGATOR], world.users[Role.COORDINATOR]
+    client.force_login(coordinator)
+    url = reverse("patient-detail", args=[patient.subject_id])
+
+    def signature_line():
+        body = client.get(url).content.decode()
+        line = body[body.index('id="casebook-signature"'):]
+        return line[:line.index("</p>")]
+
+    assert "Casebook not signed" in signature_line()
+    services.casebook_sign(actor=investigator, patient=patient,
+                           password="correct-horse-battery")
+    assert "still covers every record" in signature_line()
+    assert investigator.printed_name in signature_line()
+    correct("vital_signs", coordinator, visit_of(patient, "BL"), records["vital_signs"],
+            reason="late correction", weight_kg=Decimal("69.0"))
+    line = signature_line()
+    assert "Signature invalidated" in line and "1 record changed" in line

@@ -618,10 +618,12 @@ def active_lock_for(*, site_id, patient_pk=None, visit_pk=None):
 
 
 def casebook_panel(patient, user):
-    """The casebook's monitoring panel: links only, so the casebook keeps its query budget
-    (the signature's state, queries and lock are on the patient's monitoring page)."""
+    """The casebook's monitoring panel: the signature's state (one query while the casebook
+    is unsigned; once signed, one per form to check that it still covers the data), and links
+    to the queries, the audit trail and the signature page."""
     site = patient.site
     return {
+        "signature": signature_state(patient.pk),
         "can_sign": access.has_role_at(user, Role.INVESTIGATOR, site),
         "can_review": any(access.has_role_at(user, r, site) for r in TRAIL_ROLES),
     }
