@@ -4,7 +4,10 @@ Study metadata comes from the declarations: study events from the protocol's vis
 one form (with one item group) per dataset that has an ``odm_form``, items and code lists from
 the dataset variables. Clinical data are read a chunk of subjects at a time through the same
 datasets as the CSV exports (so the same visibility rules apply) and written subject by subject:
-subject-level forms under the "Subject" event, visit forms under their visit's event.
+subject-level forms under the "Subject" event, visit forms under their visit's event. On
+PostgreSQL each form's item groups are built by the database (``_Form.groups_sql``), elsewhere
+in Python (``_Form.groups``): the same bytes, which a test checks. The whole file is read from
+one snapshot (``trialsite.exports.snapshot``).
 
 ``audit=True`` adds the study's audit trail as ``AuditRecords`` (one ``AuditRecord`` per
 history row: user, site, time, reason and the record it concerns).
