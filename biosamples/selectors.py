@@ -9,7 +9,7 @@ from biosamples.domain.lifecycle import AliquotStatus, ShipmentStatus
 from biosamples.models import Aliquot, Box, CustodyEvent, Sample, SampleFlag, Shipment
 from trialsite import access
 from trialsite.models import Role
-from visits.models import Visit
+from visits.selectors import patient_visits
 
 
 def humanise(code):
@@ -32,11 +32,11 @@ def visit_samples(visit):
 
 def patient_samples(patient):
     """The patient's expected samples, visit by visit, with what was recorded and where its
-    aliquots are (two queries: the visits, the samples with their aliquot counts)."""
+    aliquots are (the samples with their aliquot counts: one query; the visits are the
+    casebook's, read once)."""
     plan = patient.site.study.protocol.sample_plan
     today = timezone.localdate()
-    visits = [v for v in Visit.objects.filter(patient=patient).order_by("target_date", "code")
-              if v.samples]
+    visits = [v for v in patient_visits(patient) if v.samples]
     counts = {status: Count("aliquots", filter=Q(aliquots__status=status))
               for status in ("created", "stored", "shipped", "received", "consumed", "discarded")}
     recorded = {(s.visit_id, s.sample_code): s for s in Sample.objects.active().filter(

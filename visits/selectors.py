@@ -7,7 +7,13 @@ from visits.models import Visit
 
 
 def patient_visits(patient):
-    return list(Visit.objects.filter(patient=patient).order_by("target_date", "code"))
+    """The patient's visits in schedule order, read once per patient object: the casebook's
+    panels (visits, samples) share one query."""
+    cached = patient.__dict__.get("_schedule_visits")
+    if cached is None:
+        cached = list(Visit.objects.filter(patient=patient).order_by("target_date", "code"))
+        patient.__dict__["_schedule_visits"] = cached
+    return cached
 
 
 def home_visits(*, user, sites, today):
