@@ -29,3 +29,42 @@ def median(values):
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+VERSIONS = ("1.0", "1.1")
+
+
+def one_patient():
+    """ICRG0201 with one registered patient at its first site, the system user its coordinator.
+    Returns (system user, study, site, patient)."""
+    from datetime import date
+
+    from enrollment import services
+    from trialsite.models import Role
+    from trialsite.protocols import get_protocol
+    from trialsite.services import membership_grant, study_sync_from_protocol, system_user
+
+    system = system_user()
+    study = study_sync_from_protocol(actor=system, protocol=get_protocol("ICRG0201"))
+    site = study.sites.first()
+    membership_grant(actor=system, user=system, study=study, role=Role.COORDINATOR, site=site)
+    patient = services.patient_register(
+        actor=system, site=site, sex="F", birth_date=date(1960, 1, 1),
+        consent_date=date(2026, 1, 1), consent_version=VERSIONS[0],
+    )
+    return system, study, site, patient
+
+
+def audited_saves(actor, patient, n):
+    """Seconds for ``n`` audited service updates of the patient (the path a page takes)."""
+    import time
+
+    from enrollment import services
+    from enrollment.models import Patient
+
+    p = Patient.objects.get(pk=patient.pk)
+    start = time.perf_counter()
+    for i in range(n):
+        p = services.patient_update(actor=actor, patient=p, expected_version=p.version,
+                                    reason="benchmark", consent_version=VERSIONS[i % 2])
+    return time.perf_counter() - start

@@ -14,7 +14,7 @@ import argparse
 import time
 from datetime import date
 
-from _django import bench_database, median
+from _django import VERSIONS, audited_saves, bench_database, median, one_patient
 
 
 def main():
@@ -30,35 +30,19 @@ def main():
         from enrollment.models import Patient
         from trialsite.models import Role, User
         from trialsite.monitoring.services import lock_create
-        from trialsite.protocols import get_protocol
-        from trialsite.services import membership_grant, study_sync_from_protocol, system_user
+        from trialsite.services import membership_grant
 
-        system = system_user()
-        study = study_sync_from_protocol(actor=system, protocol=get_protocol("ICRG0201"))
-        site = study.sites.first()
-        membership_grant(actor=system, user=system, study=study, role=Role.COORDINATOR, site=site)
-        patient = services.patient_register(
-            actor=system, site=site, sex="F", birth_date=date(1960, 1, 1),
-            consent_date=date(2026, 1, 1), consent_version="1.0",
-        )
-        versions = ["1.0", "1.1"]
+        system, study, site, patient = one_patient()
 
         def audited(n):
-            p = Patient.objects.get(pk=patient.pk)
-            start = time.perf_counter()
-            for i in range(n):
-                p = services.patient_update(
-                    actor=system, patient=p, expected_version=p.version,
-                    reason="benchmark", consent_version=versions[i % 2],
-                )
-            return time.perf_counter() - start
+            return audited_saves(system, patient, n)
 
         def plain(n, atomic=True):
             p = Patient.objects.get(pk=patient.pk)
             p.skip_history_when_saving = True
             start = time.perf_counter()
             for i in range(n):
-                p.consent_version = versions[i % 2]
+                p.consent_version = VERSIONS[i % 2]
                 if atomic:
                     with transaction.atomic():
                         models.Model.save(p)

@@ -13,9 +13,8 @@ generate_series (PostgreSQL), then pages are read through the selectors the page
 
 import argparse
 import time
-from datetime import date
 
-from _django import bench_database, median
+from _django import audited_saves, bench_database, median, one_patient
 
 
 def main():
@@ -29,32 +28,15 @@ def main():
         from django.db import reset_queries
         from django.test.utils import CaptureQueriesContext
 
-        from enrollment import services
         from enrollment.models import Patient
         from trialsite.audit import register_write_guard, unregister_write_guard
-        from trialsite.models import Role
         from trialsite.monitoring import selectors
         from trialsite.monitoring.guard import LOCK_GUARD
-        from trialsite.protocols import get_protocol
-        from trialsite.services import membership_grant, study_sync_from_protocol, system_user
 
-        system = system_user()
-        study = study_sync_from_protocol(actor=system, protocol=get_protocol("ICRG0201"))
-        site = study.sites.first()
-        membership_grant(actor=system, user=system, study=study, role=Role.COORDINATOR, site=site)
-        patient = services.patient_register(
-            actor=system, site=site, sex="F", birth_date=date(1960, 1, 1),
-            consent_date=date(2026, 1, 1), consent_version="1.0",
-        )
-        versions = ["1.0", "1.1"]
+        system, study, site, patient = one_patient()
 
         def saves(n):
-            p = Patient.objects.get(pk=patient.pk)
-            start = time.perf_counter()
-            for i in range(n):
-                p = services.patient_update(actor=system, patient=p, expected_version=p.version,
-                                            reason="benchmark", consent_version=versions[i % 2])
-            return time.perf_counter() - start
+            return audited_saves(system, patient, n)
 
         saves(20)
         with_guard, without = [], []
