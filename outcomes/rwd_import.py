@@ -450,11 +450,8 @@ class _Checker:
         if not self.check_header(source):
             return
         vital = set(SurvivalStatus.VitalStatus.values)
-        for row, values in source.rows:
-            f = source.name
-            self.check_study(source, row, values)
-            subject = self.subject_of(f, row, values)
-            before = len(self.problems)
+        f = source.name
+        for row, values, subject, before in self.rows_of(source):
             contact = self.date(f, row, values, "last_contact_date", required=True)
             status = self.choice(f, row, values, "vital_status", vital)
             death = self.date(f, row, values, "death_date")
@@ -565,11 +562,8 @@ class _Checker:
         drug_classes = {code: str(self.protocol.drug(code).drug_class)
                         for code in real_world.line_drugs}
         by_subject = defaultdict(list)
-        for row, values in source.rows:
-            f = source.name
-            self.check_study(source, row, values)
-            subject = self.subject_of(f, row, values)
-            before = len(self.problems)
+        f = source.name
+        for row, values, subject, before in self.rows_of(source):
             raw = self.text(f, row, values, "line_number", required=True)
             number = None
             if raw:
@@ -612,11 +606,8 @@ class _Checker:
         if not self.check_header(source):
             return
         relations = set(Relation.values)
-        for row, values in source.rows:
-            f = source.name
-            self.check_study(source, row, values)
-            subject = self.subject_of(f, row, values)
-            before = len(self.problems)
+        f = source.name
+        for row, values, subject, before in self.rows_of(source):
             raw = self.text(f, row, values, "grade", required=True)
             grade = None
             if raw:
