@@ -183,9 +183,15 @@ def _alias(i):
     return f"x_{i}"
 
 
+def visible_records(dataset: Dataset, source: Source, user):
+    """The source's records (model instances) the user may see in this dataset."""
+    return source.queryset().filter(site_filter(user, roles=dataset.roles,
+                                                prefix=source.site_path))
+
+
 def source_queryset(dataset: Dataset, source: Source, user, filters: Filters):
     """The filtered queryset of one source, as ``values_list`` of the dataset's variables."""
-    qs = source.queryset().filter(site_filter(user, roles=dataset.roles, prefix=source.site_path))
+    qs = visible_records(dataset, source, user)
     if filters.site:
         qs = qs.filter(**{f"{source.site_path}__code": filters.site})
     if filters.study and source.study_path:

@@ -15,9 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from trialsite.access import site_filter
 from trialsite.api.filters import UpdatedSinceFilterSet
-from trialsite.exports.registry import all_datasets, get_dataset
+from trialsite.exports.registry import all_datasets, get_dataset, visible_records
 from trialsite.monitoring import selectors, services
 from trialsite.monitoring.models import Query, QueryMessage
 
@@ -122,9 +121,7 @@ def _record(user, data):
                                           "query on the records it comes from."})
     record = None
     for source in dataset.sources:
-        visible = source.queryset().filter(site_filter(user, roles=dataset.roles,
-                                                       prefix=source.site_path))
-        record = visible.filter(pk=data["record_id"]).first()
+        record = visible_records(dataset, source, user).filter(pk=data["record_id"]).first()
         if record is not None:
             break
     if record is None:
