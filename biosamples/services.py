@@ -165,6 +165,28 @@ def sample_record_not_collected(*, actor, visit, sample_code, reason):
     return sample
 
 
+def _timing(sample_type, *, drawn_at, centrifuge_started_at, frozen_at):
+    """The processing delays and deviations under the sample type's limits; times out of
+    order are refused at their field."""
+    try:
+        return processing_timing(drawn_at=drawn_at, centrifuge_started_at=centrifuge_started_at,
+                                 frozen_at=frozen_at, limits=Limits(
+                                     sample_type.max_draw_to_centrifuge_minutes,
+                                     sample_type.max_draw_to_freeze_minutes))
+    except ProcessingError as exc:
+        raise ValidationError({exc.field: str(exc)}) from None
+
+
+def _apply_timing(sample, timing):
+    """Store the delays and deviations on the sample; returns the fields it set."""
+    sample.draw_to_centrifuge_minutes = timing.draw_to_centrifuge_minutes
+    sample.draw_to_freeze_minutes = timing.draw_to_freeze_minutes
+    sample.deviations = [d.code for d in timing.deviations]
+    sample.deviation_text = "; ".join(d.message for d in timing.deviations)
+    return {"draw_to_centrifuge_minutes", "draw_to_freeze_minutes", "deviations",
+            "deviation_text"}
+
+
 def sample_process(*, actor, sample, centrifuge_started_at, haemolysis, frozen_at,
                    aliquot_count, aliquot_volume_ml, expected_version=None, reason=None):
     """Record processing, compute the delays and deviations, and create the labelled aliquots."""
@@ -178,12 +200,9 @@ def sample_process(*, actor, sample, centrifuge_started_at, haemolysis, frozen_a
     sample_type = sample_plan_of(site).sample_type(sample.sample_code)
     _not_future(site, "centrifuge_started_at", centrifuge_started_at, "Centrifugation")
     _not_future(site, "frozen_at", frozen_at, "Freezing")
-    limits = Limits(sample_type.max_draw_to_centrifuge_minutes,
-                    sample_type.max_draw_to_freeze_minutes)
+    timing = _timing(sample_type, drawn_at=sample.drawn_at,
+                     centrifuge_started_at=centrifuge_started_at, frozen_at=frozen_at)
     try:
-        timing = processing_timing(drawn_at=sample.drawn_at,
-                                   centrifuge_started_at=centrifuge_started_at,
-                                   frozen_at=frozen_at, limits=limits)
         check_split(count=aliquot_count, volume_ml=aliquot_volume_ml,
                     max_count=sample_type.max_aliquot_count)
     except ProcessingError as exc:
@@ -197,10 +216,7 @@ def sample_process(*, actor, sample, centrifuge_started_at, haemolysis, frozen_a
         sample.frozen_at = frozen_at
         sample.aliquot_count = aliquot_count
         sample.aliquot_volume_ml = aliquot_volume_ml
-        sample.draw_to_centrifuge_minutes = timing.draw_to_centrifuge_minutes
-        sample.draw_to_freeze_minutes = timing.draw_to_freeze_minutes
-        sample.deviations = [d.code for d in timing.deviations]
-        sample.deviation_text = "; ".join(d.message for d in timing.deviations)
+        _apply_timing(sample, timing)
         audited_save(sample, actor=actor, reason=reason or "Sample processed")
         aliquots = bulk_create_audited(Aliquot, [
             Aliquot(site=site, sample=sample, number=n, volume_ml=aliquot_volume_ml,
@@ -279,26 +295,15 @@ def sample_correct(*, actor, sample, expected_version, reason, **values):
     timing = None
     if sample.status == Sample.Status.PROCESSED:
         # Checked on the proposed values first: a refusal leaves the sample as it was.
-        sample_type = sample_plan_of(site).sample_type(sample.sample_code)
-        proposed = {f: changes.get(f, getattr(sample, f))
-                    for f in ("drawn_at", "centrifuge_started_at", "frozen_at")}
-        try:
-            timing = processing_timing(**proposed, limits=Limits(
-                sample_type.max_draw_to_centrifuge_minutes,
-                sample_type.max_draw_to_freeze_minutes))
-        except ProcessingError as exc:
-            raise ValidationError({exc.field: str(exc)}) from None
+        timing = _timing(sample_plan_of(site).sample_type(sample.sample_code),
+                         **{f: changes.get(f, getattr(sample, f))
+                            for f in ("drawn_at", "centrifuge_started_at", "frozen_at")})
     with transaction.atomic():
         for field, value in changes.items():
             setattr(sample, field, value)
         changed = set(changes)
         if timing is not None:
-            sample.draw_to_centrifuge_minutes = timing.draw_to_centrifuge_minutes
-            sample.draw_to_freeze_minutes = timing.draw_to_freeze_minutes
-            sample.deviations = [d.code for d in timing.deviations]
-            sample.deviation_text = "; ".join(d.message for d in timing.deviations)
-            changed |= {"draw_to_centrifuge_minutes", "draw_to_freeze_minutes", "deviations",
-                        "deviation_text"}
+            changed |= _apply_timing(sample, timing)
         audited_save(sample, actor=actor, reason=reason.strip(), changed=changed)
         detail = "; ".join(details) + f". Reason: {reason.strip()}"
         if sample.status == Sample.Status.PROCESSED:

@@ -123,14 +123,15 @@ def _sample_page(request, sample, *, form=None, conflict=None, correction=None,
         correction = SampleCorrectionForm(initial=SampleCorrectionForm.initial_for(sample),
                                           processed=sample.status == "processed",
                                           prefix="correct")
+    aliquots = selectors.sample_aliquots(sample)
     return render(request, "biosamples/sample.html", {
         "sample": sample, "visit": sample.visit, "patient": sample.visit.patient,
         "sample_type": _plan(site).sample_type(sample.sample_code), "form": form,
-        "conflict": conflict, "aliquots": selectors.sample_aliquots(sample),
+        "conflict": conflict, "aliquots": aliquots,
         "can_enter": can_enter, "correction": correction if can_enter else None,
         "correction_conflict": correction_conflict,
-        "discardable": [a for a in selectors.sample_aliquots(sample)
-                        if a.status in ("created", "stored")] if can_enter else [],
+        "discardable": [a for a in aliquots if a.status in ("created", "stored")]
+        if can_enter else [],
     })
 
 
