@@ -373,7 +373,8 @@ def _subject(subject_id, site_code, forms, events):
                  else (SUBJECT_EVENT, None))
         by_event[event].append((n, text))
     known = [(SUBJECT_EVENT, None), *events.values()]
-    order = known + sorted(e for e in by_event if e not in set(known))
+    seen = set(known)
+    order = known + sorted(e for e in by_event if e not in seen)
     out = [f'<SubjectData SubjectKey="{_attr(subject_id)}">'
            f'<SiteRef LocationOID="L.{_oid(site_code)}"/>']
     for event in order:
