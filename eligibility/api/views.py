@@ -14,7 +14,7 @@ from eligibility.api.serializers import (
     PrescreenErrorSerializer,
     PrescreenResultSerializer,
 )
-from eligibility.domain.engine import prescreen_row
+from eligibility.domain.prescreen import prescreen_row
 from eligibility.domain.variables import unknown_columns
 from trialsite import access
 from trialsite.models import Membership, Role

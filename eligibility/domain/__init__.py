@@ -1,10 +1,8 @@
 """Eligibility rules in pure Python: typed values in, frozen results out (no ORM, no clock)."""
 
 from eligibility.domain.engine import (
-    PRESCREEN_HEADER,
     CriterionResult,
     Evaluation,
-    PrescreenRow,
     Status,
     Verdict,
     add_months,
@@ -13,6 +11,10 @@ from eligibility.domain.engine import (
     declaration_errors,
     evaluate,
     evaluate_criterion,
+)
+from eligibility.domain.prescreen import (
+    PRESCREEN_HEADER,
+    PrescreenRow,
     format_prescreen_row,
     prescreen_fields,
     prescreen_row,

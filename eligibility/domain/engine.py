@@ -15,18 +15,14 @@ Ages are completed years by the same rule (born 29 February: a year older on 1 M
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple
 
 from eligibility.domain.renal import cockcroft_gault
-from eligibility.domain.variables import parse_values
 from trialsite.protocols.criteria import (
     AllNegative,
     AllOf,
@@ -639,57 +635,3 @@ def _compare_errors(code: str, rule: Compare, variable: Variable) -> list[str]:
         f"{code}: {rule.variable} has no code {c!r}"
         for c in (*listed, *rule.unknown) if c not in variable.codes
     ]
-
-
-# --- prescreening of CSV rows -----------------------------------------------------------------
-
-PRESCREEN_HEADER = ("candidate_id", "result", "failed", "missing")
-
-
-class PrescreenRow(NamedTuple):
-    """One candidate's prescreen: id, verdict, failed codes and missing variables (sorted)."""
-
-    candidate_id: str
-    result: Verdict
-    failed: tuple[str, ...]
-    missing: tuple[str, ...]
-    errors: tuple[str, ...]
-
-
-def prescreen_row(
-    protocol_variables: Iterable[Variable],
-    criteria: Iterable[Criterion],
-    raw: Mapping[str, str | None],
-) -> PrescreenRow:
-    """Return the prescreen of one row of raw strings, never raising on bad cells.
-
-    A bad cell (unparseable number or date, unknown code, out of range) gives an error message
-    and counts as missing. Failed codes and missing variables are both reported, whatever the
-    verdict, so that a site sees at once everything to correct.
-    """
-    variables = tuple(protocol_variables)
-    parsed = parse_values(variables, raw)
-    evaluation = evaluate(variables, criteria, parsed.values)
-    candidate_id = (raw.get("candidate_id") or "").strip()
-    errors = parsed.messages
-    if not candidate_id:
-        errors = ("candidate_id: missing", *errors)
-    return PrescreenRow(
-        candidate_id=candidate_id,
-        result=evaluation.verdict,
-        failed=evaluation.failed_codes,
-        missing=evaluation.missing_variables,
-        errors=errors,
-    )
-
-
-def prescreen_fields(row: PrescreenRow) -> tuple[str, str, str, str]:
-    """Return the output columns ``candidate_id, result, failed, missing`` (lists ';'-joined)."""
-    return (row.candidate_id, str(row.result), ";".join(row.failed), ";".join(row.missing))
-
-
-def format_prescreen_row(row: PrescreenRow) -> str:
-    """Return the output CSV line of ``row``, quoted as CSV requires, without a line end."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(prescreen_fields(row))
-    return buffer.getvalue()

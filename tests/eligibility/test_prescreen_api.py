@@ -8,7 +8,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from eligibility.api.serializers import MAX_CANDIDATES
-from eligibility.domain.engine import prescreen_row
+from eligibility.domain.prescreen import prescreen_row
 from tests.eligibility.domain.test_icrg0201_criteria import candidate
 from tests.factories import UserFactory, api_key
 from trialsite.exports.models import ApiRequest

@@ -1,6 +1,6 @@
 """Prescreen a CSV of candidates against a study's eligibility criteria, writing nothing.
 
-The same engine as the screening pages (``eligibility.domain.engine.prescreen_row``): one output
+The same engine as the screening pages (``eligibility.domain.prescreen.prescreen_row``): one output
 line per input row, ``candidate_id,result,failed,missing``. A bad cell is reported on stderr with
 its row, candidate and column, and counts as missing; it never stops the batch. Row numbers are
 the file's line numbers (the header is row 1), which is the row a spreadsheet shows.
@@ -13,7 +13,8 @@ from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from eligibility.domain.engine import PRESCREEN_HEADER, Verdict, prescreen_fields, prescreen_row
+from eligibility.domain.engine import Verdict
+from eligibility.domain.prescreen import PRESCREEN_HEADER, prescreen_fields, prescreen_row
 from eligibility.domain.variables import unknown_columns
 from trialsite.protocols import all_protocols, get_protocol
 

@@ -13,9 +13,8 @@ from eligibility.domain.engine import (
     Verdict,
     declaration_errors,
     evaluate,
-    format_prescreen_row,
-    prescreen_row,
 )
+from eligibility.domain.prescreen import format_prescreen_row, prescreen_row
 from eligibility.domain.variables import parse_values
 from trialsite.protocols.icrg0201_eligibility import CRITERIA, EXAMPLE_CANDIDATE, VARIABLES
 

@@ -9,9 +9,8 @@ from eligibility.domain.engine import (
     age_on,
     declaration_errors,
     evaluate,
-    format_prescreen_row,
-    prescreen_row,
 )
+from eligibility.domain.prescreen import format_prescreen_row, prescreen_row
 from eligibility.domain.variables import parse_values
 from trialsite.protocols.palmares2_eligibility import CRITERIA, EXAMPLE_CANDIDATE, VARIABLES
 
