@@ -142,7 +142,7 @@ def seed():
     from trialsite.models import Role
     from trialsite.protocols import get_protocol
     from trialsite.services import membership_grant, study_sync_from_protocol, system_user
-    from visits.crf_models import AdverseEvent, Chemistry, Haematology, VitalSigns
+    from visits.crf.models import AdverseEvent, Chemistry, Haematology, VitalSigns
     from visits.models import Visit
 
     system = system_user()

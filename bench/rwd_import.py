@@ -50,7 +50,7 @@ def main():
     from django.db import connection
 
     from bench.rwd_dataset import generate
-    from outcomes.rwd_import import FILES, import_real_world
+    from outcomes.realworld.importer import FILES, import_real_world
     from trialsite.models import Membership, Role, Study, User
     from trialsite.services import system_user
 

@@ -33,7 +33,7 @@ from biosamples.models import Aliquot
 from trialsite import access
 from trialsite.forms import apply_service
 from trialsite.models import Role
-from visits.crf_selectors import visit_get
+from visits.crf.selectors import visit_get
 
 
 @contextmanager

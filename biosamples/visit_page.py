@@ -3,7 +3,7 @@
 from biosamples import selectors
 from trialsite import access
 from visits import visit_page
-from visits.crf_services import CLOSED_STATUSES
+from visits.crf.services import CLOSED_STATUSES
 
 
 def _samples(visit, patient, user):

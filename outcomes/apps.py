@@ -8,7 +8,7 @@ class OutcomesConfig(AppConfig):
     def ready(self):
         from outcomes.casebook import register_panels
         from outcomes.models import FORM_CODE
-        from visits.crf_selectors import EXTERNAL_FORM_URLS
+        from visits.crf.selectors import EXTERNAL_FORM_URLS
 
         register_panels()
         from outcomes import monitoring

@@ -1,5 +1,6 @@
 from enrollment.casebook import CasebookPanel, register
-from outcomes import rwd_selectors, selectors
+from outcomes import selectors
+from outcomes.realworld import selectors as rwd_selectors
 from trialsite import access
 
 
@@ -20,5 +21,5 @@ def register_panels():
                            template="outcomes/_panel.html", order=30,
                            context=_tumour_assessments))
     register(CasebookPanel(key="real_world", title="Lines of therapy and sub-studies",
-                           template="outcomes/_real_world_panel.html", order=35,
+                           template="outcomes/realworld/_real_world_panel.html", order=35,
                            context=_real_world))

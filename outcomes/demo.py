@@ -13,8 +13,10 @@ from decimal import Decimal
 from django.db import transaction
 
 from enrollment.models import Patient
-from outcomes import rwd_selectors, rwd_services, selectors, services
+from outcomes import selectors, services
 from outcomes.models import FORM_CODE, TreatmentLine
+from outcomes.realworld import selectors as rwd_selectors
+from outcomes.realworld import services as rwd_services
 from trialsite.models import Role
 from visits import services as visit_services
 from visits.models import Visit

@@ -173,4 +173,4 @@ register(Dataset(
 ))
 
 # The real-world datasets (lines of therapy, comorbidities, collected items, survival).
-from outcomes import rwd_exports  # noqa: E402, F401
+from outcomes.realworld import exports as realworld_exports  # noqa: E402, F401

@@ -6,7 +6,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from outcomes.models import ImportJob
-from outcomes.rwd_import import ImportRefused, import_real_world
+from outcomes.realworld.importer import ImportRefused, import_real_world
 from trialsite.audit import audited_queryset_update
 from trialsite.services import system_user
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from enrollment.selectors import patient_get
 from outcomes import reports as study_reports
-from outcomes import selectors, services, survival
+from outcomes import selectors, services
 from outcomes.forms import (
     NONTARGET_ROWS,
     TARGET_ROWS,
@@ -22,10 +22,11 @@ from outcomes.forms import (
     baseline_initial,
     correction_initial,
 )
+from outcomes.realworld import survival
 from trialsite import access
 from trialsite.forms import apply_service
-from visits import crf_selectors
-from visits.crf_services import CLOSED_STATUSES
+from visits.crf import selectors as crf_selectors
+from visits.crf.services import CLOSED_STATUSES
 
 
 def _can_edit(user, patient):

@@ -13,9 +13,10 @@ from django.db import transaction
 from enrollment import services as patient_services
 from enrollment.domain.lifecycle import PatientStatus
 from trialsite.models import Role
-from visits import crf_services, services
-from visits.crf_models import CYCLE_DAYS
-from visits.crf_selectors import baseline_code
+from visits import services
+from visits.crf import services as crf_services
+from visits.crf.models import CYCLE_DAYS
+from visits.crf.selectors import baseline_code
 from visits.models import Visit
 
 S = PatientStatus

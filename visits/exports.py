@@ -16,7 +16,7 @@ from trialsite.exports.registry import (
     register,
     subject_keys,
 )
-from visits.crf_models import (
+from visits.crf.models import (
     CHEMISTRY_ANALYTES,
     HAEMATOLOGY_ANALYTES,
     Adherence,

@@ -3,7 +3,8 @@ from django.utils import timezone
 from trialsite import access
 from trialsite.home import HomeSection, register
 from trialsite.models import Role
-from visits import crf_selectors, selectors
+from visits import selectors
+from visits.crf import selectors as crf_selectors
 
 
 def _week(user):

@@ -117,4 +117,4 @@ class VisitReminder(AuditedModel):
 
 
 # The visit forms live in their own module; importing them here registers them with the app.
-from visits.crf_models import *  # noqa: E402,F401,F403
+from visits.crf.models import *  # noqa: E402,F401,F403

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from enrollment.domain.lifecycle import PatientStatus
 from trialsite.monitoring.domain.editchecks import LabFact, RecordKey, VisitDateFact, WeightFact
-from visits.crf_models import (
+from visits.crf.models import (
     PATIENT_LISTS,
     VISIT_RECORDS,
     Chemistry,

@@ -10,5 +10,5 @@ urlpatterns = [
          name="progression-record"),
     path("patients/<str:subject_id>/death/", views.death_record, name="death-record"),
     path("sites/<str:code>/calendar/", views.site_calendar, name="site-calendar"),
-    path("", include("visits.crf_urls")),
+    path("", include("visits.crf.urls")),
 ]

@@ -7,8 +7,9 @@ imported elsewhere; the regimen is the drug codes joined by ``+`` in the order e
 
 from django.db.models import Func, TextField
 
-from outcomes import reports, survival
+from outcomes import reports
 from outcomes.models import CollectedItem, Comorbidity, LineResponse, StopReason, TreatmentLine
+from outcomes.realworld import survival
 from trialsite.exports.registry import (
     Dataset,
     Source,

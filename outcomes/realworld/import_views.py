@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from outcomes.models import ImportFile, ImportJob
-from outcomes.rwd_import import FILES, REQUIRED_FILES, can_import
+from outcomes.realworld.importer import FILES, REQUIRED_FILES, can_import
 from outcomes.tasks import run_real_world_import
 from trialsite import access
 from trialsite.audit import audited_save
@@ -71,7 +71,7 @@ def import_start(request, code):
         return redirect("rwd-import-job", code=study.code, job_id=job.pk)
     jobs = (ImportJob.objects.filter(study=study).select_related("requested_by")
             .defer("problems", "summary")[:20])
-    return render(request, "outcomes/import_start.html", {
+    return render(request, "outcomes/realworld/import_start.html", {
         "study": study, "form": form, "jobs": jobs, "files": FILES,
         "required": REQUIRED_FILES,
     })
@@ -86,7 +86,7 @@ def _job(request, code, job_id):
 @login_required
 def import_job(request, code, job_id):
     study, job = _job(request, code, job_id)
-    return render(request, "outcomes/import_job.html", {
+    return render(request, "outcomes/realworld/import_job.html", {
         "study": study, "job": job, "files": job.files.defer("content").order_by("name"),
         "status_url": reverse("rwd-import-status", args=[study.code, job.pk]),
     })

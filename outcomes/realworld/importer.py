@@ -46,7 +46,6 @@ from eligibility.domain.variables import InvalidValue, parse_value
 from eligibility.models import Screening
 from enrollment.domain.lifecycle import PatientStatus
 from enrollment.models import Enrolment, Patient
-from outcomes.domain import lines as line_rules
 from outcomes.models import (
     CollectedItem,
     Comorbidity,
@@ -54,11 +53,12 @@ from outcomes.models import (
     StopReason,
     TreatmentLine,
 )
+from outcomes.realworld.domain import lines as line_rules
 from trialsite import access
 from trialsite.audit import bulk_create_audited
 from trialsite.models import Role, Site
-from visits.crf_models import VISIT_RECORDS, AdverseEvent, Relation, SurvivalStatus
-from visits.crf_selectors import site_today
+from visits.crf.models import VISIT_RECORDS, AdverseEvent, Relation, SurvivalStatus
+from visits.crf.selectors import site_today
 from visits.domain.schedule import horizon, is_retrospective, plan
 from visits.models import Visit
 

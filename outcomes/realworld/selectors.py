@@ -3,7 +3,7 @@
 from django.db.models import Max
 
 from outcomes.models import CollectedItem, Comorbidity, TreatmentLine
-from visits.crf_models import SurvivalStatus
+from visits.crf.models import SurvivalStatus
 from visits.models import Visit
 
 

@@ -1,21 +1,21 @@
 """Every write to real-world data: lines of therapy, baseline comorbidities, collected items.
 
 What may be recorded comes from the protocol's ``real_world`` plan; a study without one has
-none of these records. Line rules are the pure ``outcomes.domain.lines`` checks, run over all
-of the patient's lines with the new or changed one, so a problem is reported on the field it
-is about however the line arrives (page, import).
+none of these records. Line rules are the pure ``outcomes.realworld.domain.lines`` checks, run
+over all of the patient's lines with the new or changed one, so a problem is reported on the
+field it is about however the line arrives (page, import).
 """
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from enrollment.models import Enrolment
-from outcomes import rwd_selectors
-from outcomes.domain import lines as line_rules
 from outcomes.models import CollectedItem, Comorbidity, StopReason, TreatmentLine
+from outcomes.realworld import selectors
+from outcomes.realworld.domain import lines as line_rules
 from trialsite import access
 from trialsite.audit import audited_save, check_version, record_update, record_void
-from visits.crf_selectors import site_today
+from visits.crf.selectors import site_today
 
 LINE_FIELDS = ("drugs", "other_regimen", "start_date", "stop_date", "best_response",
                "stop_reason", "stop_reason_other")
@@ -72,11 +72,11 @@ def check_line(patient, values, *, number, replacing=None):
     context = line_rules.Context(
         drug_classes={code: str(protocol.drug(code).drug_class) for code in plan.line_drugs},
         first_line_classes=plan.first_line_classes, day1=enrolment.day1,
-        death_date=patient.death_date, last_contact=rwd_selectors.last_contact(patient))
+        death_date=patient.death_date, last_contact=selectors.last_contact(patient))
     others = [line_rules.Line(number=line.number, drugs=tuple(line.drugs),
                               start=line.start_date, stop=line.stop_date,
                               stop_reason=line.stop_reason, other_regimen=line.other_regimen)
-              for line in rwd_selectors.lines_of(patient)
+              for line in selectors.lines_of(patient)
               if replacing is None or line.pk != replacing.pk]
     problems = line_rules.check_lines([*others, _domain_line(values, number)], context)
     if problems:
@@ -126,7 +126,7 @@ def line_void(*, actor, line, reason, expected_version=None):
     """Void a line (entered for the wrong patient, a duplicate); only the last line may go,
     so the numbering stays 1, 2, 3…"""
     access.require_data_entry(actor, line.patient.site)
-    last = max((x.number for x in rwd_selectors.lines_of(line.patient)), default=None)
+    last = max((x.number for x in selectors.lines_of(line.patient)), default=None)
     if line.number != last:
         raise ValidationError(f"Void line {last} first: lines stay numbered 1, 2, 3….")
     return record_void(line, actor=actor, reason=reason, expected_version=expected_version)

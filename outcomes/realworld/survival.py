@@ -12,7 +12,7 @@ from django.db.models import Max
 
 from outcomes import plots, stats
 from outcomes.models import StopReason, TreatmentLine
-from visits.crf_models import AdverseEvent, SurvivalStatus
+from visits.crf.models import AdverseEvent, SurvivalStatus
 from visits.models import Visit
 
 #: CTCAE grade from which a toxicity counts as severe.

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_http_methods
 
 from enrollment.models import Patient
 from enrollment.selectors import patient_get
-from outcomes import rwd_selectors, rwd_services
 from outcomes.forms import VoidForm
 from outcomes.models import CollectedItem, Comorbidity, TreatmentLine
-from outcomes.rwd_forms import (
+from outcomes.realworld import selectors, services
+from outcomes.realworld.forms import (
     ComorbidityForm,
     ItemForm,
     LineCorrectionForm,
@@ -50,7 +50,7 @@ def _url(patient):
 def real_world(request, subject_id):
     """The patient's lines, comorbidities and collected items, with the forms to add them."""
     patient, plan = _patient_with_plan(request, subject_id)
-    data = rwd_selectors.real_world(patient)
+    data = selectors.real_world(patient)
     can_edit = access.can_enter_data(request.user, patient.site) and not patient.is_voided
     action = request.POST.get("action") if request.method == "POST" else None
     protocol = patient.site.study.protocol
@@ -65,18 +65,18 @@ def real_world(request, subject_id):
         item_form = ItemForm(request.POST if action == "item" else None, kinds=missing_kinds,
                              prefix="item") if missing_kinds else None
         if action == "line" and line_form.is_valid():
-            result, _ = apply_service(line_form, lambda: rwd_services.line_record(
+            result, _ = apply_service(line_form, lambda: services.line_record(
                 actor=request.user, patient=patient, number=next_number,
                 **line_form.values()))
             if result is not None:
                 return _done(request, patient, f"Line {next_number} recorded.", "#lines")
         elif action == "comorbidity" and comorbidity_form.is_valid():
-            result, _ = apply_service(comorbidity_form, lambda: rwd_services.comorbidity_record(
+            result, _ = apply_service(comorbidity_form, lambda: services.comorbidity_record(
                 actor=request.user, patient=patient, **comorbidity_form.cleaned_data))
             if result is not None:
                 return _done(request, patient, "Comorbidity recorded.", "#comorbidities")
         elif action == "item" and item_form is not None and item_form.is_valid():
-            result, _ = apply_service(item_form, lambda: rwd_services.item_record(
+            result, _ = apply_service(item_form, lambda: services.item_record(
                 actor=request.user, patient=patient, **item_form.cleaned_data))
             if result is not None:
                 return _done(request, patient, "Item recorded.", "#items")
@@ -92,17 +92,17 @@ def real_world(request, subject_id):
                            "expected_version": form.cleaned_data["version"]}
                 if model is Comorbidity:
                     def call():
-                        return rwd_services.comorbidity_void(comorbidity=record, **options)
+                        return services.comorbidity_void(comorbidity=record, **options)
                 else:
                     def call():
-                        return rwd_services.item_void(item=record, **options)
+                        return services.item_void(item=record, **options)
                 result, _ = apply_service(form, call)
                 if result is not None:
                     return _done(request, patient, f"{record} voided.")
             messages.error(request, "Give a reason to void a record.")
     elif request.method == "POST":
         raise PermissionDenied("This patient's data cannot be changed here.")
-    return render(request, "outcomes/real_world.html", {
+    return render(request, "outcomes/realworld/real_world.html", {
         "patient": patient, "data": data, "can_edit": can_edit, "next_number": next_number,
         "line_form": line_form, "comorbidity_form": comorbidity_form, "item_form": item_form,
     })
@@ -128,23 +128,23 @@ def treatment_line(request, subject_id, number):
                         initial={"version": line.version})
         if action == "correct" and correction.is_valid():
             data = correction.cleaned_data
-            result, conflict = apply_service(correction, lambda: rwd_services.line_update(
+            result, conflict = apply_service(correction, lambda: services.line_update(
                 actor=request.user, line=line, expected_version=data["version"],
                 reason=data["reason"], **correction.values()))
             if result is not None:
                 return _done(request, patient, f"Line {number} corrected.", "#lines")
         elif action == "void" and void.is_valid():
-            result, conflict = apply_service(void, lambda: rwd_services.line_void(
+            result, conflict = apply_service(void, lambda: services.line_void(
                 actor=request.user, line=line, reason=void.cleaned_data["reason"],
                 expected_version=void.cleaned_data["version"]))
             if result is not None:
                 return _done(request, patient, f"Line {number} voided.", "#lines")
     elif request.method == "POST":
         raise PermissionDenied("This line cannot be changed here.")
-    return render(request, "outcomes/treatment_line.html", {
+    return render(request, "outcomes/realworld/treatment_line.html", {
         "patient": patient, "line": line, "correction": correction, "void": void,
         "conflict": conflict,
-        "regimen": rwd_selectors.regimen(line, protocol),
+        "regimen": selectors.regimen(line, protocol),
         "history": history_entries(line.history.select_related("history_user").all(),
                                    time_zone=patient.site.time_zone),
     })
@@ -160,8 +160,8 @@ def missing_items(request, code):
                     .filter(site__study=study, enrolment__isnull=False)
                     .select_related("site").order_by("site__code", "subject_number"))
     rows = [(p, missing) for p, missing in
-            rwd_selectors.missing_items(patients, study.protocol.real_world) if missing]
-    return render(request, "outcomes/missing_items.html", {
+            selectors.missing_items(patients, study.protocol.real_world) if missing]
+    return render(request, "outcomes/realworld/missing_items.html", {
         "study": study, "rows": rows, "patients": len(patients),
         "kinds": study.protocol.real_world.collected_items,
     })

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from biosamples import services
-from tests.visits.test_crf_services import enrolled_patient, visit_of
+from tests.visits.crf.test_services import enrolled_patient, visit_of
 from trialsite.models import Role
 
 LB = "liquid_biopsy"

@@ -14,7 +14,7 @@ from biosamples.models import AliquotResult, Shipment
 from tests.biosamples.conftest import draw, process
 from tests.biosamples.test_services import received, results_csv, shipped
 from tests.factories import site_coordinator
-from tests.visits.test_crf_services import visit_of
+from tests.visits.crf.test_services import visit_of
 from trialsite.models import Role
 
 

@@ -10,7 +10,7 @@ from biosamples import services, tasks
 from biosamples.models import SampleFlag
 from tests.biosamples.conftest import LB, draw
 from tests.biosamples.test_services import received, shipped
-from tests.visits.test_crf_services import visit_of
+from tests.visits.crf.test_services import visit_of
 from trialsite.models import Role
 from trialsite.services import system_user
 from visits import services as visit_services

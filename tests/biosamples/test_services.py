@@ -13,7 +13,7 @@ from biosamples.domain.lifecycle import AliquotStatus
 from biosamples.models import Aliquot, AliquotResult, CustodyEvent, Sample, Shipment
 from tests.biosamples.conftest import LB, draw, drawn_at, process, refresh
 from tests.factories import site_coordinator
-from tests.visits.test_crf_services import visit_of
+from tests.visits.crf.test_services import visit_of
 from trialsite.audit import AuditError, StaleVersion, audited_save
 from trialsite.models import Role
 from visits import services as visit_services

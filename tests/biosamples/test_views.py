@@ -17,7 +17,7 @@ from biosamples import services
 from biosamples.models import Aliquot, AliquotResult, Sample, Shipment
 from tests.biosamples.conftest import LB, draw, process
 from tests.biosamples.test_services import received, results_csv, shipped
-from tests.visits.test_crf_services import visit_of
+from tests.visits.crf.test_services import visit_of
 from trialsite.models import Role
 
 

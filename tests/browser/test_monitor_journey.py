@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import log_in, screenshot
 from tests.monitoring.helpers import patient_with_baseline
 from trialsite.monitoring.models import Query
-from visits.crf_models import VitalSigns
+from visits.crf.models import VitalSigns
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

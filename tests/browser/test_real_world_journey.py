@@ -12,7 +12,7 @@ from outcomes.models import TreatmentLine
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_eligibility_journey import fill_screening
 from tests.factories import site_coordinator, site_investigator
-from visits.crf_models import SurvivalStatus
+from visits.crf.models import SurvivalStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from outcomes.models import TumourAssessment
 from tests.browser.conftest import log_in, screenshot
 from tests.factories import enrol, register_patient
 from trialsite.models import Role
-from visits.crf_selectors import site_today
+from visits.crf.selectors import site_today
 from visits.models import Visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

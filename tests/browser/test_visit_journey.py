@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 from tests.browser.conftest import log_in, screenshot
 from tests.factories import enrol, register_patient
 from trialsite.models import Role
-from visits.crf_models import AdverseEvent
-from visits.crf_selectors import site_today
+from visits.crf.models import AdverseEvent
+from visits.crf.selectors import site_today
 from visits.models import Visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

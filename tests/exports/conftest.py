@@ -23,12 +23,12 @@ def _visit(patient, code):
 def _clinical_data(patient, coordinator, *, with_lists=True):
     """Baseline forms, an adverse event, a medication, a tumour baseline and a follow-up."""
     from outcomes import services as outcome_services
-    from tests.visits.test_crf_services import (
+    from tests.visits.crf.test_services import (
         ADVERSE_EVENT,
         MEDICATION,
         SAVE,
     )
-    from visits import crf_services
+    from visits.crf import services as crf_services
 
     bl = _visit(patient, "BL")
     for form_code in ("performance_status", "vital_signs", "haematology", "chemistry",
@@ -85,7 +85,7 @@ def trial(world):
     _clinical_data(a2, site_coordinator(world.site_a2))
     for patient in (a1, a2):
         _biosamples(patient)
-    from visits.crf_models import VitalSigns
+    from visits.crf.models import VitalSigns
 
     query_open(actor=world.users[Role.MONITOR], record=VitalSigns.objects.get(
         visit__patient=a1), field_name="weight_kg", text="Please check the weight.")

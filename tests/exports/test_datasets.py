@@ -25,7 +25,7 @@ REQUIRED = {"subjects", "screening", "visits", "vital_signs", "labs", "drug_expo
 
 
 #: Datasets the ``trial`` fixture has no rows for (their columns are checked elsewhere: the
-#: real-world ones, collected only by PALMARES-2, in tests/outcomes/test_rwd_exports.py).
+#: real-world ones, collected only by PALMARES-2, in tests/outcomes/realworld/test_exports.py).
 NOT_IN_FIXTURE = {"survival_status", "treatment_lines", "comorbidities", "collected_items"}
 
 
@@ -207,7 +207,7 @@ def test_endpoints_are_those_of_the_outcomes_report(trial, api_for):
 
 
 def test_audit_trail_lists_every_history_row_of_the_exported_records(trial, api_for):
-    from visits.crf_models import VitalSigns
+    from visits.crf.models import VitalSigns
 
     rows = rows_of(body(api_for(Role.SPONSOR).get("/api/v1/exports/audit_trail.csv")))
     vitals = [r for r in rows if r["table"] == "visits.vitalsigns"]

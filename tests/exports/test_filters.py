@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from tests.exports.conftest import body
 from trialsite.models import Role
-from visits import crf_services
-from visits.crf_models import AdverseEvent, VitalSigns
+from visits.crf import services as crf_services
+from visits.crf.models import AdverseEvent, VitalSigns
 
 
 def rows(api, url):

@@ -12,7 +12,7 @@ from lxml import etree
 from tests.exports.conftest import body
 from trialsite.audit import audited_save
 from trialsite.models import Role
-from visits.crf_models import ConcomitantMedication, VitalSigns
+from visits.crf.models import ConcomitantMedication, VitalSigns
 
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
 

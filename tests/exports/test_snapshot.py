@@ -18,7 +18,7 @@ from trialsite.exports.models import DataPackage
 from trialsite.exports.odm import odm_chunks
 from trialsite.exports.snapshot import run_outside
 from trialsite.models import Role
-from visits.crf_models import VitalSigns
+from visits.crf.models import VitalSigns
 
 pytestmark = [pytest.mark.postgres]
 

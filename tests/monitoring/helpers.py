@@ -1,6 +1,6 @@
 """Shared set-up of the monitoring tests: an enrolled patient with baseline forms entered."""
 
-from tests.visits.test_crf_services import enrolled_patient, save, visit_of  # noqa: F401
+from tests.visits.crf.test_services import enrolled_patient, save, visit_of  # noqa: F401
 
 
 def patient_with_baseline(world, *forms):
@@ -16,7 +16,7 @@ def patient_with_baseline(world, *forms):
 
 def correct(form_code, actor, visit, record, reason="Transcription error", **changes):
     """Correct a saved visit form through its service, as the page does."""
-    from tests.visits.test_crf_services import SAVE
+    from tests.visits.crf.test_services import SAVE
 
     service, values = SAVE[form_code]
     return service(actor=actor, visit=visit, values={**values, **changes},

@@ -13,7 +13,7 @@ from trialsite.audit import WriteRefused, bulk_create_audited
 from trialsite.models import Role
 from trialsite.monitoring import services
 from trialsite.monitoring.models import Query
-from visits.crf_models import AdverseEvent
+from visits.crf.models import AdverseEvent
 
 
 def _count(client, url):

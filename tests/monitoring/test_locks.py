@@ -15,7 +15,7 @@ from trialsite.audit import (
 from trialsite.models import Role
 from trialsite.monitoring import services
 from trialsite.monitoring.models import Lock
-from visits.crf_models import VitalSigns
+from visits.crf.models import VitalSigns
 from visits.models import Visit
 
 

@@ -38,7 +38,7 @@ def _foreign_visit(patient):
 
     from trialsite.audit import audited_save
     from trialsite.services import system_user
-    from visits.crf_models import PATIENT_LISTS, VISIT_RECORDS, AdverseEvent
+    from visits.crf.models import PATIENT_LISTS, VISIT_RECORDS, AdverseEvent
     from visits.models import Visit
 
     visit = Visit.objects.filter(patient=patient, code="BL").first()

@@ -4,8 +4,8 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from visits.crf_models import PATIENT_LISTS, VISIT_RECORDS, ListReview
-from visits.crf_selectors import lab_rows
+from visits.crf.models import PATIENT_LISTS, VISIT_RECORDS, ListReview
+from visits.crf.selectors import lab_rows
 from visits.models import Visit
 
 

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import enrol, register_patient
-from tests.visits.test_crf_services import ADVERSE_EVENT, PERFORMANCE_STATUS, visit_of
+from tests.visits.crf.test_services import ADVERSE_EVENT, PERFORMANCE_STATUS, visit_of
 from trialsite.models import Role
-from visits import crf_selectors, crf_services
+from visits.crf import selectors as crf_selectors
+from visits.crf import services as crf_services
 from visits.models import Visit
 
 

@@ -20,7 +20,7 @@ from django.forms.models import model_to_dict
 from django.utils.text import capfirst
 
 from trialsite.forms import AuditedChangeForm, DateInput
-from visits.crf_models import (
+from visits.crf.models import (
     AE_TERMS,
     CYCLE_DAYS,
     DIASTOLIC,

@@ -23,7 +23,7 @@ from django.db.models import F, Q
 
 from enrollment.models import Patient
 from trialsite.audit import AuditedModel, AuditedQuerySet
-from visits.domain.ctcae import CtcaeTerm
+from visits.crf.domain.ctcae import CtcaeTerm
 from visits.models import Visit
 
 __all__ = [

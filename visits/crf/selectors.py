@@ -15,7 +15,8 @@ from eligibility.models import Screening
 from enrollment.selectors import patient_get
 from trialsite.audit import BOOKKEEPING_FIELDS, history_entries
 from trialsite.protocols.base import DrugClass
-from visits.crf_models import (
+from visits.crf.domain.ctcae import ReferenceRange, grade
+from visits.crf.models import (
     AE_TERM_OF_LAB,
     DISCONTINUED,
     PATIENT_LISTS,
@@ -23,7 +24,6 @@ from visits.crf_models import (
     AdverseEvent,
     ListReview,
 )
-from visits.domain.ctcae import ReferenceRange, grade
 from visits.domain.schedule import window_deviation
 from visits.models import Visit
 
@@ -242,7 +242,7 @@ class LabRow:
     value: object
     lln: object
     uln: object
-    #: ``visits.domain.ctcae.CtcaeGrade`` or None when not graded.
+    #: ``visits.crf.domain.ctcae.CtcaeGrade`` or None when not graded.
     grade: object
     #: The adverse event term to record for a grade 3 or more, else "".
     ae_term: str = ""

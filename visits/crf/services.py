@@ -15,7 +15,7 @@ from trialsite import access
 from trialsite.audit import audited_save, check_version, record_update, record_void
 from trialsite.monitoring.services import edit_checks_run
 from visits import services as visit_services
-from visits.crf_models import (
+from visits.crf.models import (
     DISCONTINUED,
     PATIENT_LISTS,
     VISIT_RECORDS,
@@ -29,7 +29,7 @@ from visits.crf_models import (
     SurvivalStatus,
     VitalSigns,
 )
-from visits.crf_selectors import (
+from visits.crf.selectors import (
     baseline_code,
     dose_rank,
     humanise,

@@ -7,7 +7,7 @@ in lower case (a timeline or calendar, for instance).
 
 from django.urls import path, register_converter
 
-from visits import crf_views
+from visits.crf import views
 
 
 class VisitCodeConverter:
@@ -37,10 +37,10 @@ _VISIT = "patients/<str:subject_id>/visits/<visit_code:code>/"
 _FORM = _VISIT + "<form_code:form_code>/"
 
 urlpatterns = [
-    path(_VISIT, crf_views.visit_detail, name="visit-detail"),
-    path(_VISIT + "missed/", crf_views.visit_missed, name="visit-missed"),
-    path(_FORM, crf_views.visit_form, name="visit-form"),
-    path(_FORM + "none/", crf_views.visit_form_none, name="visit-form-none"),
-    path(_FORM + "<int:pk>/", crf_views.visit_form_item, name="visit-form-item"),
-    path(_FORM + "<int:pk>/void/", crf_views.visit_form_item_void, name="visit-form-item-void"),
+    path(_VISIT, views.visit_detail, name="visit-detail"),
+    path(_VISIT + "missed/", views.visit_missed, name="visit-missed"),
+    path(_FORM, views.visit_form, name="visit-form"),
+    path(_FORM + "none/", views.visit_form_none, name="visit-form-none"),
+    path(_FORM + "<int:pk>/", views.visit_form_item, name="visit-form-item"),
+    path(_FORM + "<int:pk>/void/", views.visit_form_item_void, name="visit-form-item-void"),
 ]

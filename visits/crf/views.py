@@ -9,10 +9,11 @@ from django.views.decorators.http import require_http_methods
 
 from trialsite import access
 from trialsite.forms import apply_service
-from visits import crf_selectors as selectors
-from visits import crf_services, visit_page
-from visits.crf_forms import FORMS, MissedForm, VoidForm
-from visits.crf_models import AE_TERMS, PATIENT_LISTS, VISIT_RECORDS, AdverseEvent
+from visits import visit_page
+from visits.crf import selectors
+from visits.crf import services as crf_services
+from visits.crf.forms import FORMS, MissedForm, VoidForm
+from visits.crf.models import AE_TERMS, PATIENT_LISTS, VISIT_RECORDS, AdverseEvent
 from visits.models import Visit
 from visits.services import visit_record_missed, visit_status_on
 

@@ -1,1 +1,1 @@
-"""Pure visit rules: schedule maths and CTCAE grading (no Django, no clock)."""
+"""Pure visit rules: schedule maths (no Django, no clock)."""

@@ -2,7 +2,7 @@
 
     python manage.py import_real_world --study PALMARES-2 --as USERNAME DIR_OR_FILES...
 
-A directory stands for the files of ``outcomes.rwd_import.FILES`` it holds. Everything is
+A directory stands for the files of ``outcomes.realworld.importer.FILES`` it holds. Everything is
 checked first; only when every row of every file is valid is it saved, in one transaction,
 each record's history naming the user and ``Imported from <file> sha256:<hex>``.
 Success prints a JSON summary; otherwise the problems are printed as JSON
@@ -17,7 +17,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from outcomes.rwd_import import FILES, ImportRefused, import_real_world
+from outcomes.realworld.importer import FILES, ImportRefused, import_real_world
 from trialsite.models import Study, User
 
 

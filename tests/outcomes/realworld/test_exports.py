@@ -8,9 +8,9 @@ import io
 from django.db import connection
 from rest_framework.test import APIClient
 
-from outcomes import rwd_services
+from outcomes.realworld import services as rwd_services
 from tests.factories import UserFactory, api_key, grant
-from tests.outcomes.test_real_world import first_line, rwd  # noqa: F401
+from tests.outcomes.realworld.test_real_world import first_line, rwd  # noqa: F401
 from trialsite.exports.registry import Filters, dataset_queryset, get_dataset
 from trialsite.models import Role
 

@@ -18,11 +18,11 @@ from eligibility.services import enrolment_refusal
 from enrollment.models import Enrolment, Patient
 from enrollment.services import patient_register
 from outcomes.models import CollectedItem, Comorbidity, TreatmentLine
-from outcomes.rwd_import import FILES, ImportRefused, import_real_world
+from outcomes.realworld.importer import FILES, ImportRefused, import_real_world
 from tests.factories import SiteFactory, UserFactory, grant, site_coordinator
 from trialsite.models import Role
 from trialsite.protocols.palmares2 import PROTOCOL
-from visits.crf_models import AdverseEvent, SurvivalStatus
+from visits.crf.models import AdverseEvent, SurvivalStatus
 from visits.models import Visit
 
 CUT_OFF = date.today() - timedelta(days=30)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from bench.rwd_dataset import generate
 from enrollment.models import Patient
 from outcomes.models import ImportFile, ImportJob
-from outcomes.rwd_import import FILES, import_real_world
+from outcomes.realworld.importer import FILES, import_real_world
 from outcomes.tasks import _progress_writer, run_real_world_import
 from tests.factories import SiteFactory, UserFactory, grant, site_coordinator
 from trialsite.audit import audited_save

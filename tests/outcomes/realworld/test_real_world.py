@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from enrollment.models import Patient
-from outcomes import rwd_selectors, rwd_services
 from outcomes.models import CollectedItem, Comorbidity, TreatmentLine
+from outcomes.realworld import selectors as rwd_selectors
+from outcomes.realworld import services as rwd_services
 from tests.factories import UserFactory, enrol, grant, site_coordinator
 from trialsite.audit import StaleVersion
 from trialsite.models import Role

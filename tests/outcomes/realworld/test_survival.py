@@ -6,7 +6,9 @@ import pytest
 from django.urls import reverse
 
 from enrollment.models import Patient
-from outcomes import rwd_services, stats, survival
+from outcomes import stats
+from outcomes.realworld import services as rwd_services
+from outcomes.realworld import survival
 from tests.factories import enrol, register_patient, site_coordinator
 from visits import services as visit_services
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 from tests.factories import enrol
 from trialsite.audit import StaleVersion
 from trialsite.models import Role
-from visits import crf_selectors, crf_services
 from visits import services as visit_services
-from visits.crf_models import (
+from visits.crf import selectors as crf_selectors
+from visits.crf import services as crf_services
+from visits.crf.models import (
     AdverseEvent,
     ConcomitantMedication,
     DrugExposure,

@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import UserFactory, enrol, grant, site_coordinator
-from tests.visits.test_crf_views import post_data
+from tests.visits.crf.test_views import post_data
 from trialsite.models import Role
-from visits import crf_services
-from visits.crf_models import SurvivalStatus
+from visits.crf import services as crf_services
+from visits.crf.models import SurvivalStatus
 from visits.models import Visit
 
 ALIVE = {"last_contact_date": date(2026, 3, 2), "vital_status": "alive", "death_date": None,

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.visits.test_crf_services import (
+from tests.visits.crf.test_services import (
     ADVERSE_EVENT,
     CHEMISTRY,
     DRUG_EXPOSURE,
@@ -25,9 +25,9 @@ from tests.visits.test_crf_services import (
     with_ovarian_suppression,
 )
 from trialsite.models import Role
-from visits import crf_services
 from visits import services as visit_services
-from visits.crf_models import (
+from visits.crf import services as crf_services
+from visits.crf.models import (
     SAE_CRITERIA,
     AdverseEvent,
     ConcomitantMedication,

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from outcomes.domain.lines import Context, Line, check_lines
+from outcomes.realworld.domain.lines import Context, Line, check_lines
 
 CLASSES = {"PALBOCICLIB": "CDK4/6 inhibitor", "LETROZOLE": "aromatase inhibitor",
            "FULVESTRANT": "selective oestrogen receptor degrader",

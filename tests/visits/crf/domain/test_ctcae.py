@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from visits.domain.ctcae import CtcaeTerm, ReferenceRange, canonical_unit, grade
+from visits.crf.domain.ctcae import CtcaeTerm, ReferenceRange, canonical_unit, grade
 
 NEUTROPHIL_RANGE = ReferenceRange(lln=Decimal("2.0"), uln=Decimal("7.5"), unit="G/L")
 WBC_RANGE = ReferenceRange(lln=Decimal("4.0"), uln=Decimal("10.0"), unit="G/L")

@@ -1,0 +1,1 @@
+"""Pure rules of the real-world data (no Django, no clock)."""

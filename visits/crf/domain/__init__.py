@@ -1,0 +1,1 @@
+"""Pure rules of the case report forms: CTCAE grading (no Django, no clock)."""
