@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one per core; each has its own test database.
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run test test-services lint demo clean
+.PHONY: install run test test-services bench-smoke lint demo clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,16 @@ test-services: install
 	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) CELERY_RESULT_BACKEND=$(REDIS_URL) \
 	  CELERY_TASK_ALWAYS_EAGER=1 \
 	  TRIALSITE_REQUIRE_SERVICES=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(MAKE) -s bench-smoke
+
+# Every benchmark at a tiny size on PostgreSQL (bench/README.md): a bench broken by a schema
+# or API change fails here instead of rotting. Each uses throw-away trialsite_bench* databases.
+bench-smoke: install
+	@set -e; for bench in $$(grep -l 'parse_args(parser' bench/[!_]*.py); do \
+	  echo "== $$bench --smoke"; \
+	  DATABASE_URL=$(PG_URL)_bench BENCH_DATABASE_URL=$(PG_URL)_bench_exp \
+	    $(BIN)/python $$bench --smoke; \
+	done
 
 lint: install
 	$(BIN)/ruff check .

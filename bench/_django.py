@@ -25,6 +25,26 @@ def bench_database():
         connection.creation.destroy_test_db(name, verbosity=0)
 
 
+def parse_args(parser, **smoke):
+    """Parse a benchmark's arguments and print the machine's load, which every figure is read
+    against. ``--smoke`` swaps in ``smoke``'s tiny sizes (and one round): CI runs every bench so,
+    in seconds, and a schema or API change that breaks a bench fails CI instead of rotting."""
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, one round: proves the bench runs (CI), measures nothing")
+    args = parser.parse_args()
+    if args.smoke:
+        for key, value in smoke.items():
+            setattr(args, key, value)
+    print_load("start")
+    return args
+
+
+def print_load(when):
+    one, five, fifteen = os.getloadavg()
+    print(f"machine at {when}: {os.cpu_count()} cores, load average {one:.2f} {five:.2f} "
+          f"{fifteen:.2f}")
+
+
 def median(values):
     ordered = sorted(values)
     mid = len(ordered) // 2

@@ -14,14 +14,14 @@ import argparse
 import time
 from datetime import date
 
-from _django import VERSIONS, audited_saves, bench_database, median, one_patient
+from _django import VERSIONS, audited_saves, bench_database, median, one_patient, parse_args
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--saves", type=int, default=300)
-    args = parser.parse_args()
+    args = parse_args(parser, rounds=1, saves=5)
 
     with bench_database() as (connection, name):
         from django.db import models, transaction

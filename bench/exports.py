@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from _django import parse_args
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/trialsite_bench_exp"
 PORT = 0  # a free port, chosen at start
@@ -315,6 +317,7 @@ def measure_package(sponsor):
 
 
 def main():
+    global PATIENTS
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -322,7 +325,9 @@ def main():
     parser.add_argument("--odm-only", action="store_true", help="measure the ODM export only")
     parser.add_argument("--package", action="store_true",
                         help="also build a whole data package and time it")
-    args = parser.parse_args()
+    parser.add_argument("--patients", type=int, default=PATIENTS)
+    args = parse_args(parser, rounds=1, patients=24)
+    PATIENTS = args.patients
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     if not args.reuse:
         recreate_database(url)

@@ -14,7 +14,7 @@ import argparse
 import time
 from datetime import date, timedelta
 
-from _django import bench_database, median
+from _django import bench_database, median, parse_args
 
 VISITS_PER_PATIENT = 25
 
@@ -30,9 +30,9 @@ def seed(connection, visits):
         cursor.execute("""
             INSERT INTO enrollment_patient (version, created_at, updated_at, void_reason,
                 site_id, subject_number, subject_id, sex, birth_date, consent_date,
-                consent_version, status, withdrawal_reason)
+                consent_version, status, withdrawal_reason, death_cause)
             SELECT 1, now(), now(), '', s.id, g, s.code || '-' || lpad(g::text, 5, '0'), 'F',
-                   date '1960-01-01', date '2024-01-01', '1.0', 'on_treatment', ''
+                   date '1960-01-01', date '2024-01-01', '1.0', 'on_treatment', '', ''
             FROM (SELECT id, code, row_number() OVER (ORDER BY id) - 1 AS k
                   FROM trialsite_site WHERE study_id = %s) s
             JOIN generate_series(1, %s) g ON g %% 24 = s.k
@@ -75,7 +75,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=1)
-    args = parser.parse_args()
+    args = parse_args(parser, visits=500, rounds=1)
     with bench_database() as (connection, name):
         from django.test.utils import CaptureQueriesContext
         from django.utils import timezone

@@ -14,7 +14,7 @@ generate_series (PostgreSQL), then pages are read through the selectors the page
 import argparse
 import time
 
-from _django import audited_saves, bench_database, median, one_patient
+from _django import audited_saves, bench_database, median, one_patient, parse_args
 
 
 def main():
@@ -22,7 +22,7 @@ def main():
     parser.add_argument("--history", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--saves", type=int, default=300)
-    args = parser.parse_args()
+    args = parse_args(parser, history=2_000, rounds=1, saves=5)
 
     with bench_database() as (connection, name):
         from django.db import reset_queries

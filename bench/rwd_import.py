@@ -22,6 +22,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialsite.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trialsite_bench_imp")
 
+from _django import parse_args  # noqa: E402  (after the database default above)
+
 
 def recreate_database(url):
     import psycopg
@@ -40,7 +42,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=3500)
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    args = parse_args(parser, patients=12)
     recreate_database(os.environ["DATABASE_URL"])
 
     import django

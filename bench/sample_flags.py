@@ -16,7 +16,7 @@ import argparse
 import time
 from datetime import date
 
-from _django import bench_database, median
+from _django import bench_database, median, parse_args
 
 VISITS_PER_PATIENT = 10
 
@@ -84,7 +84,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = parse_args(parser, visits=300, rounds=1)
     with bench_database() as (connection, name):
         from django.db import transaction
         from django.test.utils import CaptureQueriesContext
