@@ -6,6 +6,11 @@ from django.http import Http404
 from enrollment.domain.lifecycle import PatientStatus
 from enrollment.models import Patient
 from trialsite.audit import history_entries
+from trialsite.pagination import DEFAULT_PAGE_SIZE, keyset_page
+
+#: The patient list's order: by site, then subject number (the id breaks no tie, it is there
+#: because a keyset needs a unique last key).
+PATIENT_LIST_ORDER = ("site__code", "subject_number", "id")
 
 
 def patient_list(*, user, site=None, include_voided=False, status=None):
@@ -16,7 +21,12 @@ def patient_list(*, user, site=None, include_voided=False, status=None):
         qs = qs.filter(status=status)
     if not include_voided:
         qs = qs.active()
-    return qs.order_by("site__code", "subject_number")
+    return qs.order_by(*PATIENT_LIST_ORDER)
+
+
+def patient_page(patients, *, cursor=None, size=DEFAULT_PAGE_SIZE):
+    """One page of ``patients`` (a ``patient_list``), in the list's order, after ``cursor``."""
+    return keyset_page(patients, keys=PATIENT_LIST_ORDER, cursor=cursor, size=size)
 
 
 def patient_get(*, user, subject_id):

@@ -19,6 +19,7 @@ from enrollment.models import Patient
 from trialsite import access
 from trialsite.forms import apply_service
 from trialsite.models import Role
+from trialsite.pagination import BadCursor
 
 
 def _site_from_query(request):
@@ -39,11 +40,23 @@ def patient_list(request):
     patients = selectors.patient_list(
         user=request.user, site=site, include_voided=include_voided, status=status
     )
+    cursor_error = ""
+    try:
+        page = selectors.patient_page(patients, cursor=request.GET.get("cursor"))
+    except BadCursor as error:
+        cursor_error = str(error)
+        page = selectors.patient_page(patients)
+    filters = request.GET.copy()
+    filters.pop("cursor", None)
     return render(
         request,
         "enrollment/patient_list.html",
         {
-            "patients": patients,
+            "page": page,
+            "patients": page.items,
+            "total": patients.count(),
+            "filters": filters.urlencode(),
+            "cursor_error": cursor_error,
             "site": site,
             "include_voided": include_voided,
             "status": status,
@@ -51,6 +64,7 @@ def patient_list(request):
             "can_register": access.data_entry_sites(request.user).exists(),
             "status_choices": Patient.Status.choices,
         },
+        status=400 if cursor_error else 200,
     )
 
 
