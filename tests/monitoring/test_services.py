@@ -135,3 +135,26 @@ def test_casebook_signature_is_invalidated_by_a_later_change(world):
     assert not state.valid
     assert any(form == "Vital signs" and (before, after) == (1, 2)
                for form, _, before, after, _ in state.changed)
+
+
+def test_sdv_progress_counts_records_verified_at_their_current_version(world):
+    patient, records = patient_with_baseline(world)
+    monitor, coordinator = world.users[Role.MONITOR], world.users[Role.COORDINATOR]
+    before = selectors.sdv_progress([world.site_a1.pk, world.site_a2.pk])
+    verified, total = before[world.site_a1.pk]
+    assert verified == 0 and total >= 3 and before[world.site_a2.pk][0] == 0
+    vitals = records["vital_signs"]
+    services.sdv_mark(actor=monitor, records=[vitals, patient])
+    assert selectors.sdv_progress([world.site_a1.pk])[world.site_a1.pk] == (2, total)
+    worklist = selectors.sdv_worklist(world.site_a1)
+    assert (worklist["verified"], worklist["total"]) == (2, total)
+    assert {row["pk"] for row in worklist["todo"] if row["model"] is type(vitals)} == set()
+    # A correction after the verification: counted as not verified, listed as changed.
+    correct("vital_signs", coordinator, visit_of(patient, "BL"), vitals,
+            reason="Scale recalibrated", weight_kg=Decimal("69.0"))
+    assert selectors.sdv_progress([world.site_a1.pk])[world.site_a1.pk] == (1, total)
+    worklist = selectors.sdv_worklist(world.site_a1)
+    assert [row["changed"] for row in worklist["todo"] if row["pk"] == vitals.pk
+            and row["model"] is type(vitals)] == [True]
+    assert len(worklist["todo"]) == total - 1
+    assert len(selectors.sdv_worklist(world.site_a1, limit=2)["todo"]) == 2

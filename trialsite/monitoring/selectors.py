@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -509,51 +509,62 @@ def query_counts(user):
 # --- SDV worklist -----------------------------------------------------------------------------
 
 
-def sdv_worklist(site, *, limit=200):
-    """Records of ``site`` not verified at their current version, and progress in %.
+def _verified(model):
+    """``Exists`` of an SDV mark of the record at its current version (the unique
+    ``(record_type, record_id)`` index answers it)."""
+    return Exists(SdvMark.objects.filter(record_type=_content_type(model),
+                                         record_id=OuterRef("pk"),
+                                         record_version=OuterRef("version")))
 
-    One query per form for the records and one for the marks, whatever the number of records.
+
+def _sdv_counts(model, qs, group_by):
+    """``[(group, verified, total)]`` of ``qs`` counted in the database, one query."""
+    return list(qs.annotate(sdv_done=_verified(model)).order_by().values_list(group_by)
+                .annotate(verified=Count("pk", filter=Q(sdv_done=True)), total=Count("pk")))
+
+
+def sdv_worklist(site, *, limit=200):
+    """Records of ``site`` not verified at their current version (the first ``limit`` by
+    patient, form and id), and progress in %.
+
+    Counted and picked in the database: per form one aggregate and one query for at most
+    ``limit`` unverified records, whatever the number of records.
     """
-    marks = {(m.record_type_id, m.record_id): m.record_version
-             for m in SdvMark.objects.filter(site=site).only("record_type_id", "record_id",
-                                                              "record_version")}
     total = verified = 0
     todo = []
     for model in registry.monitored_models():
         scope = registry.scope_of(model)
-        content_type = _content_type(model)
         qs = scope_queryset(model, site_ids=[site.pk]).filter(voided_at__isnull=True)
+        for _, done, count in _sdv_counts(model, qs, scope.site):
+            total += count
+            verified += done
         patient = (registry.label_field("patient") if scope.patient == "pk"
                    else f"{scope.patient}__{registry.label_field('patient')}")
-        for pk, version, patient_label in qs.values_list("pk", "version", patient):
-            total += 1
-            mark = marks.get((content_type.pk, pk))
-            if mark == version:
-                verified += 1
-                continue
-            if len(todo) < limit:
-                todo.append({"model": model, "form": form_label(model), "pk": pk,
-                             "record_key": model._meta.label_lower, "patient": patient_label,
-                             "changed": mark is not None})
+        content_type = _content_type(model)
+        marked = Exists(SdvMark.objects.filter(record_type=content_type,
+                                               record_id=OuterRef("pk")))
+        pending = (qs.annotate(sdv_done=_verified(model), sdv_marked=marked)
+                   .filter(sdv_done=False).order_by(patient, "pk")
+                   .values_list("pk", patient, "sdv_marked")[:limit])
+        for pk, patient_label, was_marked in pending:
+            todo.append({"model": model, "form": form_label(model), "pk": pk,
+                         "record_key": model._meta.label_lower, "patient": patient_label,
+                         "changed": was_marked})
     todo.sort(key=lambda r: (str(r["patient"]), r["form"], r["pk"]))
     percent = round(100 * verified / total) if total else 0
-    return {"total": total, "verified": verified, "percent": percent, "todo": todo}
+    return {"total": total, "verified": verified, "percent": percent, "todo": todo[:limit]}
 
 
 def sdv_progress(site_ids):
-    """``{site id: (verified, total)}`` over ``site_ids`` (one query per form, one for marks)."""
-    marks = {(m["record_type_id"], m["record_id"]): m["record_version"]
-             for m in SdvMark.objects.filter(site_id__in=site_ids)
-             .values("record_type_id", "record_id", "record_version")}
+    """``{site id: (verified, total)}`` over ``site_ids``: one aggregate query per form,
+    counted in the database."""
     out = {pk: [0, 0] for pk in site_ids}
     for model in registry.monitored_models():
         scope = registry.scope_of(model)
-        content_type = _content_type(model)
         qs = scope_queryset(model, site_ids=site_ids).filter(voided_at__isnull=True)
-        for pk, version, site_id in qs.values_list("pk", "version", scope.site):
-            out[site_id][1] += 1
-            if marks.get((content_type.pk, pk)) == version:
-                out[site_id][0] += 1
+        for site_id, done, count in _sdv_counts(model, qs, scope.site):
+            out[site_id][0] += done
+            out[site_id][1] += count
     return {k: tuple(v) for k, v in out.items()}
 
 
