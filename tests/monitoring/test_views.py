@@ -218,3 +218,22 @@ def test_the_casebook_says_whether_it_is_signed_and_still_covered(client, world)
             reason="late correction", weight_kg=Decimal("69.0"))
     line = signature_line()
     assert "Signature invalidated" in line and "1 record changed" in line
+
+
+@pytest.mark.parametrize("route", ["patient-trail", "study-trail"])
+def test_audit_pages_cost_the_same_for_1_and_4_visits_with_samples(client, world, route):
+    """Records named after their parents (a sample after its visit, a visit after its patient)
+    are named from one query per related model, not one per record."""
+    from tests.biosamples.conftest import draw, process
+
+    patient, _ = patient_with_baseline(world)
+    coordinator = world.users[Role.COORDINATOR]
+    process(draw(visit_of(patient, "BL"), coordinator), coordinator)
+    client.force_login(world.users[Role.DATA_MANAGER])
+    url = (reverse("patient-trail", args=[patient.subject_id]) if route == "patient-trail"
+           else reverse("study-trail", args=[world.study_a.code]))
+    _count(client, url)
+    one = _count(client, url)
+    for code in ("M1", "M2", "M3"):
+        process(draw(visit_of(patient, code), coordinator), coordinator)
+    assert _count(client, url) <= one

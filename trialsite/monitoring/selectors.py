@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from trialsite import access, esign
-from trialsite.audit import history_diff, history_entries
+from trialsite.audit import history_diff, history_entries, with_parents
 from trialsite.models import CLINICAL_READ_ROLES, Membership, Role, Site
 from trialsite.monitoring import registry
 from trialsite.monitoring.models import CasebookSignature, Lock, Query, QueryMessage, SdvMark
@@ -338,13 +338,6 @@ def _previous_versions(model, rows):
     return out
 
 
-def _with_parents(model):
-    parents = [f.name for f in model._meta.concrete_fields
-               if f.is_relation and not f.null and f.related_model is not model]
-    qs = model._base_manager.all()
-    return qs.select_related(*parents) if parents else qs
-
-
 def _shared_foreign_labels(rows_by_model):
     """``{model: {field: {id: label}}}`` with one query per related model, whatever the number
     of forms on the page (the per-model default would cost one query per foreign key)."""
@@ -359,7 +352,7 @@ def _shared_foreign_labels(rows_by_model):
     names = {related: {pk: str(obj) for pk, obj in
                        # select_related(): names that show a parent (a visit
                        # names its patient) cost no query per row.
-                       _with_parents(related).in_bulk(ids).items()}
+                       with_parents(related).in_bulk(ids).items()}
              for related, ids in wanted.items()}
     return {
         model: {field.name: names.get(field.related_model, {})
