@@ -42,8 +42,14 @@ def patient_get(*, user, subject_id):
 
 
 def patient_history(patient):
-    rows = patient.history.select_related("history_user").all()
-    return history_entries(rows, time_zone=patient.site.time_zone)
+    """The patient record's own versions, newest first. Its foreign keys name the site, which the
+    loaded patient already has: no query to name it unless a version names another site."""
+    rows = list(patient.history.select_related("history_user"))
+    labels = None
+    relations = [f.name for f in Patient._meta.concrete_fields if f.is_relation]
+    if relations == ["site"] and {row.site_id for row in rows} <= {patient.site_id}:
+        labels = {"site": {patient.site_id: str(patient.site)}}
+    return history_entries(rows, time_zone=patient.site.time_zone, foreign_labels=labels)
 
 
 def sites_with_counts(*, user, study=None):

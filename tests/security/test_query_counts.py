@@ -44,7 +44,10 @@ def test_casebook_costs_the_same_for_1_and_25_history_rows(client, world, coordi
             reason=f"correction {i}", consent_version="1.1" if i % 2 == 0 else "1.0",
         )
     assert count_queries(client, url) == one
-    assert one <= 13  # the monitoring panel adds one: is there a casebook signature
+    # 11 for the page (the monitoring panel adds one: is there a casebook signature) and the
+    # session save (one UPDATE, in a savepoint under the test transaction).
+    print("casebook queries", one)
+    assert one <= 12
 
 
 def test_casebook_costs_the_same_with_25_patients_at_the_site(client, world, coordinator):

@@ -115,4 +115,6 @@ def test_casebook_and_home_cost_the_same_for_1_and_25_visits(coordinator_client,
         enrol(register_patient(world.site_a1, actor=coordinator), coordinator=coordinator)
     assert Visit.objects.filter(patient=patient).count() >= 25
     assert [_count(coordinator_client, u) for u in urls] == before
-    assert before[0] <= 14  # + the samples panel and the casebook signature: one query each
+    # + the samples panel and the casebook signature, one query each; 3 of them save the
+    # session (one UPDATE in production, in a savepoint under the test transaction).
+    assert before[0] <= 13
