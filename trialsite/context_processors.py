@@ -19,11 +19,13 @@ def navigation(request):
         nav.append(("query-list", "Queries"))
     if roles & {Role.MONITOR, Role.DATA_MANAGER, Role.SPONSOR} or user.is_superuser:
         nav.append(("monitoring-home", "Monitoring"))
-    if roles & readers or user.is_superuser:
+    # Site coordinators enter data in the pages; exports and the API are for the other roles.
+    beyond_entry = roles - {Role.COORDINATOR}
+    if beyond_entry & readers or user.is_superuser:
         nav.append(("exports", "Exports"))
-    if roles or user.is_superuser:
+    if beyond_entry or user.is_superuser:
         nav.append(("api-access", "API access"))
-    nav.append(("api-docs", "API"))
+        nav.append(("api-docs", "API"))
     if user.is_staff:
         nav.append(("admin:index", "Admin"))
     return {"nav": nav, "user_roles": sorted(Role(r).label for r in roles)}
