@@ -1,6 +1,6 @@
 """Retrospective import of real-world data: CSV files in, every problem or every record out.
 
-load → check → persist. Each file is declared as a row schema in ``files.py`` (columns, types,
+load → check → persist. Each file is declared as a row schema in ``files/`` (columns, types,
 coded lists, the rules of its rows, in the vocabulary of ``schema.py``); ``check.check`` reads
 every row of every file through that one loop, applying the rules the services and the domain
 apply (registration, eligibility engine, enrolment plan, line rules, adverse event and survival
