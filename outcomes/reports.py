@@ -145,6 +145,8 @@ def study_endpoints(user, *, study=None, site=None):
                     baseline, [followup_input(a) for a in assessments[patient.pk]]))
             endpoints = compute_endpoints(
                 timepoints, enrolment.day1, death_date=patient.death_date,
+                progression_date=enrolment.progression_date,
+                target_disease=baseline is None or bool(baseline.targets),
                 **patient.site.study.protocol.response.bor_options())
         except recist.RecistError as exc:
             error = exc.message
