@@ -198,3 +198,23 @@ def compute_endpoints(
 def evaluate_patient(baseline, followups, reference_date, **options):
     """Assess the follow-ups against the baseline and return the patient's endpoints."""
     return compute_endpoints(assess(baseline, followups), reference_date, **options)
+
+
+def not_evaluable_reason(timepoints, reference_date, best, *, has_baseline, min_sd_days=42):
+    """Return why a patient's best overall response is NE, in words, or None when it is not.
+
+    The patient stays in the denominator as a non-responder (intent to treat); the reason is
+    listed beside the subject id so nobody is dropped silently.
+    """
+    if best is not Response.NE:
+        return None
+    if not has_baseline:
+        return "no baseline tumour assessment"
+    if not timepoints:
+        return "no follow-up tumour assessment"
+    pairs = responses_until_progression(timepoints)
+    if all(response is Response.NE for _, response in pairs):
+        return "every follow-up assessment is not evaluable (NE)"
+    # RECIST 1.1 §4.6.1: a non-PD response counts only at least min_sd_days after D1.
+    return (f"no assessment of stable disease or better at least {min_sd_days} days after "
+            "day 1, and no progression")

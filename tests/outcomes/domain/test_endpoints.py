@@ -11,6 +11,7 @@ from outcomes.domain.endpoints import (
     ProgressionFreeSurvival,
     compute_endpoints,
     evaluate_patient,
+    not_evaluable_reason,
     stable_disease_days,
 )
 from outcomes.domain.recist import (
@@ -293,3 +294,34 @@ def test_endpoints_are_frozen():
     result = endpoints((42, SD))
     with pytest.raises(FrozenInstanceError):
         result.clinical_benefit = True
+
+
+# --- why a patient is not evaluable (listed, never dropped) --------------------------------
+
+
+def _reason(*pairs, has_baseline=True):
+    timepoints = [TimePoint(day(n), response) for n, response in pairs]
+    best = compute_endpoints(timepoints, D1).best_overall_response
+    return not_evaluable_reason(timepoints, D1, best, has_baseline=has_baseline)
+
+
+def test_an_evaluable_patient_has_no_reason():
+    assert _reason((42, SD)) is None
+    assert _reason((20, PD)) is None
+
+
+def test_no_baseline_is_the_reason_before_anything_else():
+    assert _reason(has_baseline=False) == "no baseline tumour assessment"
+
+
+def test_no_follow_up_is_a_reason():
+    assert _reason() == "no follow-up tumour assessment"
+
+
+def test_only_ne_follow_ups_is_a_reason():
+    assert _reason((42, NE), (84, NE)) == "every follow-up assessment is not evaluable (NE)"
+
+
+def test_sd_before_day_42_without_progression_is_a_reason():
+    # RECIST 1.1 §4.6.1: SD needs a time point at least 42 days after D1 (the protocol's).
+    assert _reason((41, SD)).startswith("no assessment of stable disease or better at least 42")
