@@ -10,7 +10,13 @@ from django.urls import reverse
 
 from enrollment.models import Enrolment
 from outcomes import reports
-from outcomes.models import NonTargetLesion, TargetLesion, TargetMeasurement, TumourAssessment
+from outcomes.models import (
+    NonTargetLesion,
+    NonTargetStatus,
+    TargetLesion,
+    TargetMeasurement,
+    TumourAssessment,
+)
 from tests.factories import register_patient
 from trialsite.audit import audited_save, bulk_create_audited
 from trialsite.models import Role
@@ -212,3 +218,41 @@ def test_home_and_outcomes_count_the_same_enrolled_patients(client, world, cohor
     assert "2 enrolled patients" in outcomes
     home = client.get(reverse("home")).content.decode()
     assert "2 enrolled of a target of" in home
+
+
+def bone_only(patient, readings, *, day1=DAY1):
+    """One bone non-target lesion at baseline (no target), then ``(day, status)`` readings."""
+    actor = system_user()
+    lesion = audited_save(NonTargetLesion(patient=patient, lesion_id="NT1", organ="bone",
+                                          baseline_date=day1 - timedelta(days=7)), actor=actor)
+    for day, status in readings:
+        assessment = audited_save(TumourAssessment(
+            patient=patient, assessment_date=day1 + timedelta(days=day), new_lesions="NO"),
+            actor=actor)
+        bulk_create_audited(NonTargetStatus, [NonTargetStatus(
+            assessment=assessment, lesion=lesion, status=status)], actor=actor)
+    return patient
+
+
+def test_bone_only_disease_reads_non_cr_non_pd_and_counts_for_clinical_benefit(
+        client, world, cohort):
+    # RECIST 1.1 Table 2: bone-only disease, present at days 84 and 196: NON-CR/NON-PD (never
+    # SD), lasting >= 24 weeks: clinical benefit; in the ITT rates, not in the measurable row.
+    patient = bone_only(enrolled(register_patient(world.site_a1)),
+                        [(84, "PRESENT"), (196, "PRESENT")])
+    response = page(client, world.users[Role.SPONSOR], world.study_a)
+    row = next(r for r in response.context["rows"] if r["subject_id"] == patient.subject_id)
+    assert (row["bor"], row["clinical_benefit"], row["measurable"]) == (
+        "NON-CR/NON-PD", True, False)
+    itt, measurable = response.context["rates"]
+    assert (itt.patients, itt.cbr.count) == (3, 2)
+    assert (measurable.patients, measurable.cbr.count) == (2, 1)
+
+
+def test_sd_at_day_160_then_pd_at_day_252_is_clinical_benefit_on_the_page(client, world):
+    # 50 mm -> 45 (SD, day 84) -> 44 (SD, day 160) -> 60 (PD, day 252): SD lasted 252 days.
+    patient = tumour(enrolled(world.patient_a1), "50", [(84, "45"), (160, "44"), (252, "60")])
+    response = page(client, world.users[Role.SPONSOR], world.study_a)
+    row = next(r for r in response.context["rows"] if r["subject_id"] == patient.subject_id)
+    assert (row["bor"], row["clinical_benefit"]) == ("SD", True)
+    assert 'id="cbr-itt">1/1 (100.0 %' in response.content.decode()
