@@ -78,14 +78,20 @@ def greenwood_limits(durations, events, *, level=0.95):
         died = sum(1 for d, e in zip(durations, events, strict=True) if e and d == time)
         survival *= (at_risk - died) / at_risk
         if died == at_risk:
-            # Everyone left died: S(t) is 0 and known exactly (the Greenwood term is 0/0).
-            std_error = 0.0
+            # Everyone still at risk has the event: Greenwood's term d/(n(n - d)) is infinite.
+            # S(t) = 0 then rests on those last patients alone (often one), and the formula
+            # gives no bound: the limits are the whole [0, 1], so the upper curve does not
+            # reach one half here. Claiming it did would turn one patient's event into a
+            # certain upper limit (a median of 506 days "506-506").
+            std_error = float("inf")
+            lower, upper = 0.0, 1.0
         else:
             greenwood_sum += died / (at_risk * (at_risk - died))
             std_error = survival * sqrt(greenwood_sum)
-        steps.append(LimitStep(
-            time=time, at_risk=at_risk, events=died, survival=survival, std_error=std_error,
-            lower=max(0.0, survival - z * std_error), upper=min(1.0, survival + z * std_error)))
+            lower = max(0.0, survival - z * std_error)
+            upper = min(1.0, survival + z * std_error)
+        steps.append(LimitStep(time=time, at_risk=at_risk, events=died, survival=survival,
+                               std_error=std_error, lower=lower, upper=upper))
     return tuple(steps)
 
 

@@ -62,11 +62,26 @@ def test_without_events_nothing_is_reached():
     assert (result.median, result.lower, result.upper) == (None, None, None)
 
 
-def test_everyone_dying_ends_the_curve_at_zero_with_no_uncertainty():
+def test_the_last_patient_at_risk_having_the_event_bounds_nothing():
+    # At time 2 the one patient left has the event: S = 0 but Greenwood's d/(n(n - d)) is
+    # 1/0, so the limits are [0, 1] and the upper limit of the median is not reached.
     (first, last) = greenwood_limits([1, 2], [True, True])
-    assert (first.survival, last.survival, last.std_error) == (0.5, 0.0, 0.0)
+    assert (first.survival, last.survival) == (0.5, 0.0)
+    assert (last.std_error, last.lower, last.upper) == (float("inf"), 0.0, 1.0)
     result = simon_lee_median([1, 2], [True, True])
-    assert (result.median, result.lower, result.upper) == (1, 1, 2)
+    assert (result.median, result.lower, result.upper) == (1, 1, None)
+
+
+def test_a_median_at_the_last_patients_event_does_not_show_the_median_as_its_limits():
+    # Like the demo trial: S stays high until the one patient left progresses on day 506.
+    # Day 82: 26 at risk, 2 events, S = 0.923; day 85: 17 at risk, 2 events, S = 0.814 with
+    # se = 0.814 x sqrt(2/(26 x 24) + 2/(17 x 15)) = 0.086, lower curve 0.646 > 0.5; day 506:
+    # 1 at risk, 1 event: S = 0, limits [0, 1]. So the lower limit is 506, the upper not reached.
+    durations = [82, 82] + [83] * 7 + [85, 85] + [100] * 14 + [506]
+    events = [True, True] + [False] * 7 + [True, True] + [False] * 14 + [True]
+    result = simon_lee_median(durations, events)
+    assert result.median == 506
+    assert (result.lower, result.upper) == (506, None)
 
 
 def test_a_wider_level_cannot_narrow_the_interval():
