@@ -29,9 +29,9 @@ def _study_overview(user):
     for study, rows in groupby(sites, key=lambda s: s.study):
         rows = list(rows)
         totals = selectors.totals(rows)
-        enrolled = sum(
-            totals[f"n_{s.value}"] for s in selectors.ENROLLED_STATUSES
-        )
+        # Enrolled as every page counts it (selectors.enrolled_q): a patient who died or
+        # withdrew after enrolment is off study but was enrolled, and counts toward the target.
+        enrolled = totals["n_ever_enrolled"]
         studies.append({"study": study, "sites": rows, "totals": totals, "enrolled": enrolled,
                         "target": study.protocol.target_enrolment})
     return {"studies": studies}

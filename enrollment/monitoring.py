@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from enrollment.domain.lifecycle import PatientStatus
 from enrollment.models import Enrolment, Patient
+from enrollment.selectors import enrolled_q
 
 
 def dashboard_counts(study, sites):
@@ -13,8 +14,8 @@ def dashboard_counts(study, sites):
     by_status = dict(patients.values_list("status").annotate(n=Count("pk")))
     enrolled_states = (PatientStatus.ENROLLED, PatientStatus.ON_TREATMENT,
                        PatientStatus.OFF_TREATMENT)
-    enrolments = Enrolment.objects.active().filter(patient__site__in=sites,
-                                                   patient__voided_at__isnull=True)
+    enrolments = Enrolment.objects.filter(patient__site__in=sites).filter(
+        enrolled_q("patient__"))
     dates = sorted(d.date() for d in enrolments.values_list("created_at", flat=True))
     withdrawn = dict(
         patients.filter(status=PatientStatus.OFF_STUDY, enrolment__isnull=False)

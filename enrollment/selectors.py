@@ -13,6 +13,27 @@ from trialsite.pagination import DEFAULT_PAGE_SIZE, keyset_page
 PATIENT_LIST_ORDER = ("site__code", "subject_number", "id")
 
 
+def enrolled_q(prefix=""):
+    """The one definition of an enrolled patient, as a filter (``prefix`` reaches the patient
+    from another model, ``"patients__"`` from a site): not voided, with an enrolment that is
+    not voided, whatever happened since (on or off treatment, off study after death or
+    withdrawal). It is ICRG0201's intent-to-treat population, "all patients enrolled in the
+    study"; every count of enrolled patients and every efficacy population starts from it."""
+    return Q(**{f"{prefix}voided_at__isnull": True, f"{prefix}enrolment__isnull": False,
+                f"{prefix}enrolment__voided_at__isnull": True})
+
+
+def enrolled_patients(*, user, study=None, site=None):
+    """Enrolled patients (``enrolled_q``) the user may see, with site, study and enrolment."""
+    qs = (Patient.objects.visible_to(user).filter(enrolled_q())
+          .select_related("site", "site__study", "enrolment"))
+    if study is not None:
+        qs = qs.filter(site__study=study)
+    if site is not None:
+        qs = qs.filter(site=site)
+    return qs.order_by("site__code", "subject_number")
+
+
 def patient_list(*, user, site=None, include_voided=False, status=None):
     qs = Patient.objects.visible_to(user).select_related("site", "site__study")
     if site is not None:
@@ -64,20 +85,17 @@ def sites_with_counts(*, user, study=None):
         f"n_{s.value}": Count("patients", filter=active & Q(patients__status=s.value))
         for s in PatientStatus
     }
-    return sites.annotate(n_total=Count("patients", filter=active), **counts).order_by(
-        "study__code", "code"
-    )
-
-
-#: Statuses that count as enrolled, for enrolment-versus-target figures.
-ENROLLED_STATUSES = (
-    PatientStatus.ENROLLED, PatientStatus.ON_TREATMENT, PatientStatus.OFF_TREATMENT,
-)
+    return sites.annotate(
+        n_total=Count("patients", filter=active),
+        n_ever_enrolled=Count("patients", filter=enrolled_q("patients__")),
+        **counts,
+    ).order_by("study__code", "code")
 
 
 def totals(sites):
     """Column totals of ``sites_with_counts`` rows (computed in Python over the loaded rows)."""
-    keys = ["n_total", "target_enrolment"] + [f"n_{s.value}" for s in PatientStatus]
+    keys = (["n_total", "n_ever_enrolled", "target_enrolment"]
+            + [f"n_{s.value}" for s in PatientStatus])
     out = {k: 0 for k in keys}
     for site in sites:
         for k in keys:

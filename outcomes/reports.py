@@ -12,10 +12,10 @@ from datetime import date
 
 from django.db.models import Prefetch
 
-from enrollment.models import Patient
+from enrollment.selectors import enrolled_patients
 from outcomes import plots, stats
 from outcomes.domain import recist
-from outcomes.domain.endpoints import PfsReason, compute_endpoints
+from outcomes.domain.endpoints import PfsReason, compute_endpoints, not_evaluable_reason
 from outcomes.models import (
     NonTargetLesion,
     NonTargetStatus,
@@ -49,6 +49,19 @@ class PatientReport:
     def measurable(self):
         """Measurable disease at baseline: the response-evaluable population."""
         return self.baseline is not None and bool(self.baseline.targets)
+
+    @property
+    def not_evaluable_reason(self):
+        """Why the best overall response is NE (the patient counts as a non-responder), or
+        None when it is not."""
+        if self.error is not None:
+            return f"the assessments cannot be evaluated: {self.error}"
+        if self.endpoints is None:
+            return "no endpoints could be computed"
+        options = self.patient.site.study.protocol.response.bor_options()
+        return not_evaluable_reason(
+            self.timepoints, self.day1, self.endpoints.best_overall_response,
+            has_baseline=self.baseline is not None, min_sd_days=options["min_sd_days"])
 
     @property
     def best_pct_change(self):
@@ -103,14 +116,9 @@ def _baseline(targets, nontargets):
 
 
 def visible_patients(user, *, study=None, site=None):
-    """Enrolled, not voided patients the user may see, with site, study and enrolment."""
-    qs = (Patient.objects.visible_to(user).active().filter(enrolment__isnull=False)
-          .select_related("site", "site__study", "enrolment"))
-    if study is not None:
-        qs = qs.filter(site__study=study)
-    if site is not None:
-        qs = qs.filter(site=site)
-    return list(qs.order_by("site__code", "subject_number"))
+    """Enrolled patients the user may see (``enrollment.selectors.enrolled_patients``, the
+    one definition every page counts), with site, study and enrolment."""
+    return list(enrolled_patients(user=user, study=study, site=site))
 
 
 def study_endpoints(user, *, study=None, site=None):
@@ -145,6 +153,8 @@ def study_endpoints(user, *, study=None, site=None):
                     baseline, [followup_input(a) for a in assessments[patient.pk]]))
             endpoints = compute_endpoints(
                 timepoints, enrolment.day1, death_date=patient.death_date,
+                progression_date=enrolment.progression_date,
+                target_disease=baseline is None or bool(baseline.targets),
                 **patient.site.study.protocol.response.bor_options())
         except recist.RecistError as exc:
             error = exc.message
@@ -171,29 +181,66 @@ def endpoint_row(report):
     }
 
 
-def _fmt_days(value):
-    return "not reached" if value is None else f"{value:g} days"
+@dataclass(frozen=True)
+class ResponseRates:
+    """ORR and CBR over one population; everyone in it counts, a patient without an
+    evaluable response as a non-responder."""
+
+    key: str
+    label: str
+    patients: int
+    orr: stats.Proportion
+    cbr: stats.Proportion
 
 
-def summary(reports, *, level=0.95):
-    """Rates with exact CIs, the PFS Kaplan–Meier estimate and the figures, for a page."""
-    evaluable = [r for r in reports if r.measurable and r.endpoints is not None]
-    orr = stats.clopper_pearson(sum(r.endpoints.objective_response for r in evaluable),
-                                len(evaluable), level)
-    cbr = stats.clopper_pearson(sum(r.endpoints.clinical_benefit for r in evaluable),
-                                len(evaluable), level)
+def _rates(key, label, members, level):
+    def count(attribute):
+        return sum(bool(r.endpoints and getattr(r.endpoints, attribute)) for r in members)
+
+    return ResponseRates(key=key, label=label, patients=len(members),
+                         orr=stats.clopper_pearson(count("objective_response"), len(members),
+                                                   level),
+                         cbr=stats.clopper_pearson(count("clinical_benefit"), len(members),
+                                                   level))
+
+
+def response_rates(reports, plan, *, level=0.95):
+    """The protocol's population first (all enrolled: intent to treat), then the subset with
+    measurable disease at baseline, as a second, labelled row."""
+    population = (f"{plan.population}: {plan.population_definition}" if plan is not None
+                  else "All enrolled patients")
+    if plan is not None and not plan.population_from_protocol:
+        population += " (assumption: the registry text defines no analysis population)"
+    measurable = [r for r in reports if r.measurable]
+    return [
+        _rates("itt", population, reports, level),
+        _rates("measurable", "Subset with measurable disease at baseline (target lesions)",
+               measurable, level),
+    ]
+
+
+def pfs_estimate(reports, plan, *, level=0.95):
+    """Kaplan–Meier of the RECIST PFS of every enrolled patient (none is left out: a patient
+    without an adequate assessment is censored at day 1), its median by the plan's method."""
     with_pfs = [r for r in reports if r.endpoints is not None]
-    km = None
-    if with_pfs:
-        durations = [r.endpoints.pfs.days for r in with_pfs]
-        times, _ = plots.time_ticks(max(durations))
-        km = stats.kaplan_meier(durations, [r.endpoints.pfs.event for r in with_pfs],
-                                at_risk_times=times, level=level)
-    median = None
-    if km is not None:
-        median = (f"{_fmt_days(km.median)} ({level * 100:g} % CI "
-                  f"{_fmt_days(km.median_lower)} – {_fmt_days(km.median_upper)})"
-                  if km.median is not None else "not reached")
+    if not with_pfs:
+        return None
+    durations = [r.endpoints.pfs.days for r in with_pfs]
+    times, _ = plots.time_ticks(max(durations))
+    return stats.kaplan_meier(
+        durations, [r.endpoints.pfs.event for r in with_pfs], at_risk_times=times,
+        level=level, median_ci=plan.median_ci if plan else stats.MedianCiMethod.LOG_LOG)
+
+
+def summary(reports, *, plan=None):
+    """Rates with exact CIs, the PFS Kaplan–Meier estimate and the figures, for a page.
+
+    ``plan`` is the study's ``StatisticsPlan`` (population, median CI method, level)."""
+    level = plan.confidence_level if plan is not None else 0.95
+    evaluable = [r for r in reports if r.measurable and r.endpoints is not None]
+    rates = response_rates(reports, plan, level=level)
+    km = pfs_estimate(reports, plan, level=level)
+    median = stats.format_median(km)
 
     def bor(r):
         return str(r.endpoints.best_overall_response) if r.endpoints else "NE"
@@ -217,11 +264,16 @@ def summary(reports, *, level=0.95):
                                  if r.endpoints else None),
                   "measurable": r.measurable} for r in reports],
         "evaluable": len(evaluable),
-        "orr": orr,
-        "cbr": cbr,
+        "rates": rates,
+        "orr": rates[0].orr,
+        "cbr": rates[0].cbr,
+        "not_evaluable": [(r.subject_id, r.not_evaluable_reason) for r in reports
+                          if r.not_evaluable_reason],
+        "statistics": plan,
         "km": km,
         "pfs_median": median,
-        "km_svg": plots.km_plot(km),
+        "km_svg": plots.km_plot(km, title=plan.pfs_name if plan else "Progression-free "
+                                "survival"),
         "waterfall_svg": plots.waterfall_plot(
             [(r.subject_id, r.best_pct_change, bor(r)) for r in evaluable]),
         "swimmer_svg": plots.swimmer_plot(lanes),

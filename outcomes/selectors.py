@@ -172,7 +172,8 @@ def working(patient, lesions=None, assessments=None):
     options = patient.site.study.protocol.response.bor_options()
     rows = []
     for index, (assessment, point) in enumerate(zip(assessments, points, strict=True)):
-        best = recist.best_overall_response(points[: index + 1], day1, **options)
+        best = recist.best_overall_response(points[: index + 1], day1,
+                                            target_disease=bool(baseline.targets), **options)
         rows.append(Row(assessment=assessment, point=point, best_overall_response=str(best)))
     result["rows"] = rows
     result["best"] = rows[-1].best_overall_response if rows else None

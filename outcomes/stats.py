@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from scipy.stats import beta
 
+from outcomes.domain.median_ci import simon_lee_median
+from trialsite.protocols.base import MedianCiMethod, Sidedness
+
 
 @dataclass(frozen=True)
 class Proportion:
@@ -69,6 +72,7 @@ class KaplanMeier:
     subjects: int
     events: int
     level: float = 0.95
+    median_method: str = MedianCiMethod.LOG_LOG
 
     def survival_at(self, time):
         """The estimated survival just after ``time`` (right-continuous)."""
@@ -85,10 +89,13 @@ def _finite(value):
     return value if math.isfinite(value) else None
 
 
-def kaplan_meier(durations, events, *, at_risk_times=(), level=0.95):
+def kaplan_meier(durations, events, *, at_risk_times=(), level=0.95,
+                 median_ci=MedianCiMethod.LOG_LOG):
     """Fit Kaplan–Meier to ``durations`` (days) and ``events`` (True: event, False: censored).
 
-    Returns a ``KaplanMeier``, or None without subjects.
+    The median's confidence interval is computed by ``median_ci``: Simon and Lee's limits
+    (``outcomes.domain.median_ci``) or lifelines' log(−log) limits. Returns a
+    ``KaplanMeier``, or None without subjects.
     """
     from lifelines import KaplanMeierFitter
     from lifelines.utils import median_survival_times
@@ -121,23 +128,47 @@ def kaplan_meier(durations, events, *, at_risk_times=(), level=0.95):
                             for d, e in zip(durations, events, strict=True) if not e))
     at_risk = tuple((t, sum(1 for d in durations if d >= t)) for t in at_risk_times)
     median = _finite(kmf.median_survival_time_)
-    bounds = median_survival_times(kmf.confidence_interval_)
-    lower, upper = (_finite(v) for v in bounds.iloc[0, :2])
+    if MedianCiMethod(median_ci) is MedianCiMethod.SIMON_LEE:
+        interval = simon_lee_median(durations, events, level=level)
+        lower, upper = interval.lower, interval.upper
+    else:
+        bounds = median_survival_times(kmf.confidence_interval_)
+        lower, upper = (_finite(v) for v in bounds.iloc[0, :2])
     return KaplanMeier(
         steps=tuple(steps), censored=censored, at_risk=at_risk, median=median,
         median_lower=lower, median_upper=upper, subjects=len(durations),
-        events=sum(events), level=level,
+        events=sum(events), level=level, median_method=MedianCiMethod(median_ci),
     )
+
+
+def format_median(km):
+    """The median with its interval as a page shows it: "not reached" for a missing value,
+    so a limit that is not reached never repeats the median."""
+    if km is None:
+        return None
+
+    def days(value):
+        return "not reached" if value is None else f"{value:g} days"
+
+    if km.median is None:
+        return "not reached"
+    return (f"{days(km.median)} ({km.level * 100:g} % CI {days(km.median_lower)} – "
+            f"{days(km.median_upper)}, {km.median_method})")
 
 
 @dataclass(frozen=True)
 class LogRank:
-    """A log-rank test between groups: chi-square statistic, degrees of freedom, p value."""
+    """A log-rank test between groups: chi-square statistic, degrees of freedom, p value.
+
+    The chi-square statistic measures departure in any direction, so its p value is two-sided
+    (``sidedness``); a one-sided test needs a declared direction between two groups.
+    """
 
     statistic: float
     degrees_of_freedom: int
     p_value: float
     groups: int
+    sidedness: str = Sidedness.TWO_SIDED
 
 
 def logrank(durations, events, groups):

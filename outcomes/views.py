@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from enrollment.selectors import patient_get
+from outcomes import plots, selectors, services, stats
 from outcomes import reports as study_reports
-from outcomes import selectors, services
 from outcomes.forms import (
     NONTARGET_ROWS,
     TARGET_ROWS,
@@ -25,6 +25,7 @@ from outcomes.forms import (
 from outcomes.realworld import survival
 from trialsite import access
 from trialsite.forms import apply_service
+from trialsite.protocols.base import PfsDefinition
 from visits.crf import selectors as crf_selectors
 from visits.crf.services import CLOSED_STATUSES
 
@@ -215,8 +216,17 @@ def study_outcomes(request, code):
         if site is None:
             raise Http404("No such site")
     reports = study_reports.study_endpoints(request.user, study=study, site=site)
-    return render(request, "outcomes/study_outcomes.html", {
-        "study": study, "sites": sites, "site": site,
-        **study_reports.summary(reports),
-        **survival.summary([r.patient for r in reports], study.protocol),
-    })
+    plan = study.protocol.statistics
+    context = {"study": study, "sites": sites, "site": site,
+               **study_reports.summary(reports, plan=plan),
+               **survival.summary([r.patient for r in reports], study.protocol)}
+    # One PFS per page, the one the study's statistics plan names.
+    if plan is not None and plan.pfs == PfsDefinition.REAL_WORLD_FIRST_LINE:
+        rows = context["survival"]["rows"] if context["survival"] else []
+        km = survival.first_line_pfs_estimate(rows, median_ci=plan.median_ci,
+                                              level=plan.confidence_level)
+        context.update(km=km, pfs_median=stats.format_median(km),
+                       km_svg=plots.km_plot(km, title=plan.pfs_name))
+    elif context["survival"]:
+        context["survival"] = {**context["survival"], "pfs": None}
+    return render(request, "outcomes/study_outcomes.html", context)

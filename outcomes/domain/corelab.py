@@ -10,8 +10,11 @@ The document is a dict already loaded from JSON::
                     "nontargets": {"NT1": "PRESENT"}, "new_lesions": "NO"},
                    {"date": "2026-05-04", "overall": "PR"}]}
 
-``reference_date`` is D1. Invalid input raises ``CoreLabError`` (a ``RecistError``) whose
-``as_dict()`` gives ``{"error": {"code": ..., "message": ...}}``.
+A target reading is millimetres, ``"TSTM"`` (too small to measure, 5 mm) or ``"NE"`` / null
+(not evaluated). In the output, ``sum_mm`` is null unless every target was evaluated (the sum
+of those that were is ``partial_sum_mm``), and ``nontarget`` is ``"NA"`` when the baseline had
+no non-target lesion. ``reference_date`` is D1. Invalid input raises ``CoreLabError`` (a
+``RecistError``) whose ``as_dict()`` gives ``{"error": {"code": ..., "message": ...}}``.
 """
 
 import math
@@ -151,21 +154,37 @@ def _str(value):
     return None if value is None else str(value)
 
 
+#: The non-target response of a baseline without non-target lesions: not applicable, which
+#: is an answer ("NA", as the RECIST 1.1 case report forms write it), not a missing value.
+NOT_APPLICABLE = "NA"
+
+
+def _nontarget_response(point, baseline):
+    if point.nontarget is not None:
+        return str(point.nontarget)
+    if not baseline.nontargets and point.target is not None:
+        return NOT_APPLICABLE
+    return None
+
+
 def evaluate(document, *, min_sd_days=42, confirm_days=28, confirmation_required=True):
     """Evaluate a core-lab document: each time point, the best overall response, first PD."""
     baseline, followups, reference_date = parse(document)
     timepoints = assess(baseline, followups)
+    # sum_mm is the sum over every target, so null when one was not evaluated; the sum of
+    # those measured is partial_sum_mm, which is never compared and never a nadir.
     progression = first_progression_date(timepoints)
     return {
         "timepoints": [
             {
                 "date": point.date.isoformat(),
                 "sum_mm": _mm(point.sum_mm),
+                "partial_sum_mm": _mm(point.partial_sum_mm),
                 "nadir_mm": _mm(point.nadir_mm),
                 "pct_change_from_baseline": _pct(point.pct_change_from_baseline),
                 "pct_change_from_nadir": _pct(point.pct_change_from_nadir),
                 "target": _str(point.target),
-                "nontarget": _str(point.nontarget),
+                "nontarget": _nontarget_response(point, baseline),
                 "overall": str(point.overall),
             }
             for point in timepoints
@@ -177,6 +196,7 @@ def evaluate(document, *, min_sd_days=42, confirm_days=28, confirmation_required
                 min_sd_days=min_sd_days,
                 confirm_days=confirm_days,
                 confirmation_required=confirmation_required,
+                target_disease=bool(baseline.targets),
             )
         ),
         "first_pd_date": None if progression is None else progression.isoformat(),

@@ -95,11 +95,34 @@ def progression_free_survival(timepoints, reference_date, *, death_date=None):
     )
 
 
+def stable_disease_days(timepoints, reference_date, *, progression_date=None):
+    """Return how long stable disease lasted, in days from D1 (RECIST 1.1 §4.6.3).
+
+    RECIST 1.1 §4.6.3: "stable disease is measured from the start of the treatment until the
+    criteria for progression are met". So the duration runs from D1 to the first progression
+    (the earlier of the assessments' first PD and ``progression_date``, a progression recorded
+    otherwise, clinical for instance); without progression, to the last adequate (not NE)
+    assessment before it, which is as far as stability is known. None when there is neither.
+    A scan on or after the benefit threshold is not required: SD at day 160 then PD at day
+    252 lasted 252 days.
+    """
+    _check_date(reference_date, what="reference date")
+    _check_date(progression_date, what="progression date", optional=True)
+    ends = [d for d in (first_progression_date(timepoints), progression_date) if d is not None]
+    if ends:
+        return _days(min(ends), reference_date)
+    adequate = [when for when, response in responses_until_progression(timepoints)
+                if response is not Response.NE]
+    return _days(max(adequate), reference_date) if adequate else None
+
+
 def compute_endpoints(
     timepoints,
     reference_date,
     *,
     death_date=None,
+    progression_date=None,
+    target_disease=True,
     min_sd_days=42,
     confirm_days=28,
     confirmation_required=True,
@@ -109,6 +132,9 @@ def compute_endpoints(
     """Return the patient's endpoints from time points in date order (see ``recist.assess``).
 
     ``reference_date`` is D1. ``death_date`` is the date of death, if the patient died.
+    ``progression_date`` is a progression recorded apart from the assessments (clinical),
+    which ends the duration of stable disease if it comes first. ``target_disease`` is False
+    for a baseline without target lesions (RECIST 1.1 Table 2).
     """
     _check_date(reference_date, what="reference date")
     _check_date(death_date, what="death date", optional=True)
@@ -124,6 +150,7 @@ def compute_endpoints(
         min_sd_days=min_sd_days,
         confirm_days=confirm_days,
         confirmation_required=confirmation_required,
+        target_disease=target_disease,
     )
     responded = best in (Response.CR, Response.PR)
 
@@ -135,8 +162,13 @@ def compute_endpoints(
         if response not in (Response.PD, Response.NE)
         and _days(point.date, reference_date) >= benefit_days
     ]
-    # Clinical benefit: CR, PR, or SD whose non-PD assessments reach 24 weeks after D1.
-    clinical_benefit = responded or (best is Response.SD and bool(lasting))
+    # Clinical benefit: CR, PR, or SD lasting 24 weeks from D1 (RECIST 1.1 §4.6.3 duration).
+    # NON-CR/NON-PD is the SD of disease without target lesions (Table 2) and counts alike.
+    stable_days = stable_disease_days(timepoints, reference_date,
+                                      progression_date=progression_date)
+    clinical_benefit = responded or (
+        best in (Response.SD, Response.NON_CR_NON_PD)
+        and stable_days is not None and stable_days >= benefit_days)
     # Objective clinical benefit: CR, PR, or a minor response (any decrease from the baseline
     # sum short of a confirmed PR) still seen at an assessment 24 weeks or more after D1.
     objective_clinical_benefit = responded or any(
@@ -166,3 +198,23 @@ def compute_endpoints(
 def evaluate_patient(baseline, followups, reference_date, **options):
     """Assess the follow-ups against the baseline and return the patient's endpoints."""
     return compute_endpoints(assess(baseline, followups), reference_date, **options)
+
+
+def not_evaluable_reason(timepoints, reference_date, best, *, has_baseline, min_sd_days=42):
+    """Return why a patient's best overall response is NE, in words, or None when it is not.
+
+    The patient stays in the denominator as a non-responder (intent to treat); the reason is
+    listed beside the subject id so nobody is dropped silently.
+    """
+    if best is not Response.NE:
+        return None
+    if not has_baseline:
+        return "no baseline tumour assessment"
+    if not timepoints:
+        return "no follow-up tumour assessment"
+    pairs = responses_until_progression(timepoints)
+    if all(response is Response.NE for _, response in pairs):
+        return "every follow-up assessment is not evaluable (NE)"
+    # RECIST 1.1 §4.6.1: a non-PD response counts only at least min_sd_days after D1.
+    return (f"no assessment of stable disease or better at least {min_sd_days} days after "
+            "day 1, and no progression")

@@ -152,14 +152,22 @@ def to_mm(value, *, what):
     return value
 
 
+#: A target read "NE" (not evaluable) is the same as no reading: not evaluated.
+NOT_EVALUATED = "NE"
+
+
 def to_measurement(value, *, what):
-    """Return a follow-up measurement: a ``Decimal``, ``TSTM``, or None (not evaluated)."""
-    if value is None or value == TSTM:
+    """Return a follow-up measurement: a ``Decimal``, ``TSTM``, or None (not evaluated, also
+    written ``"NE"`` as core labs do)."""
+    if value is None or value == NOT_EVALUATED:
+        return None
+    if value == TSTM:
         return value
     if isinstance(value, str):
         raise RecistError(
             ErrorCode.INVALID_VALUE,
-            f"{what} must be a number of millimetres, {TSTM!r} or null, got {value!r}",
+            f"{what} must be a number of millimetres, {TSTM!r}, {NOT_EVALUATED!r} or null, "
+            f"got {value!r}",
         )
     return to_mm(value, what=what)
 
@@ -310,9 +318,12 @@ class FollowUp:
 class TimePoint:
     """The response at one follow-up (RECIST 1.1 §4.4.1).
 
-    ``sum_mm`` adds the targets evaluated at this time point (all of them when ``complete``);
-    ``nadir_mm`` is the smallest complete sum before it, baseline included. Both, with
-    ``target``, are None for non-target-only disease and for overall-only follow-ups.
+    ``sum_mm`` is the sum of diameters of every target lesion, so it is None as soon as one
+    target was not evaluated (``complete`` False): the sum of the targets that were measured
+    is then ``partial_sum_mm``, shown for the reader but never compared, never a nadir and
+    never a change from baseline (RECIST 1.1 §4.4.2). ``nadir_mm`` is the smallest complete
+    sum before it, baseline included. Sums, nadir and ``target`` are None for non-target-only
+    disease and for overall-only follow-ups.
     """
 
     date: date
@@ -322,6 +333,7 @@ class TimePoint:
     new_lesions: NewLesions | None = None
     sum_mm: Decimal | None = None
     nadir_mm: Decimal | None = None
+    partial_sum_mm: Decimal | None = None
     baseline_sum_mm: Decimal | None = None
     complete: bool = False
 
@@ -519,7 +531,8 @@ def assess(baseline, followups):
                 target=target,
                 nontarget=nontarget,
                 new_lesions=followup.new_lesions,
-                sum_mm=total,
+                sum_mm=total if complete else None,
+                partial_sum_mm=None if complete else total,
                 nadir_mm=nadir if baseline.targets else None,
                 baseline_sum_mm=baseline_sum,
                 complete=complete,
@@ -535,14 +548,15 @@ def assess(baseline, followups):
 def responses_until_progression(timepoints):
     """Return ``(date, response)`` pairs up to and including the first PD.
 
-    A PR or SD after a CR is read as PD: the CR was truly met, so any disease seen later has
-    reappeared (RECIST 1.1 Table 3, footnote a).
+    A PR, SD or NON-CR/NON-PD after a CR is read as PD: the CR was truly met, so any disease
+    seen later has reappeared (RECIST 1.1 Table 3, footnote a; for disease without target
+    lesions, a non-target lesion present again after all had gone is that reappearance).
     """
     pairs = []
     seen_cr = False
     for point in timepoints:
         response = Response(point.overall)
-        if seen_cr and response in (Response.PR, Response.SD):
+        if seen_cr and response in (Response.PR, Response.SD, Response.NON_CR_NON_PD):
             response = Response.PD
         pairs.append((point.date, response))
         if response is Response.PD:
@@ -595,15 +609,20 @@ def best_overall_response(
     confirm_days=28,
     max_ne_between=1,
     confirmation_required=True,
+    target_disease=True,
 ):
     """Return the best overall response of a non-randomised trial (RECIST 1.1 Table 3, §4.6).
 
     ``timepoints`` are objects with ``date`` and ``overall`` (such as ``TimePoint``) in date
     order; ``reference_date`` is D1, the start of treatment, from which SD duration counts.
     ``confirmation_required=False`` suits randomised trials, where §4.6 waives confirmation.
+    ``target_disease=False`` is a baseline without target lesions (non-measurable disease only,
+    bone-only disease for instance): RECIST 1.1 Table 2 has no SD for it, so whatever would
+    have been SD (an unconfirmed CR included) is NON-CR/NON-PD.
     """
     _check_date(reference_date, what="reference date")
     pairs = responses_until_progression(timepoints)
+    stable = Response.SD if target_disease else Response.NON_CR_NON_PD
     found = set()
     for index, (when, response) in enumerate(pairs):
         if response in (Response.CR, Response.PR) and (
@@ -615,11 +634,11 @@ def best_overall_response(
         elif (when - reference_date).days >= min_sd_days:
             # RECIST 1.1 §4.6.1: SD must be met at least once a minimum interval after D1; an
             # unconfirmed CR or PR that meets it counts as SD. NON-CR/NON-PD takes the same
-            # minimum, as the analogue of SD for non-target-only disease.
-            if response in (Response.CR, Response.PR, Response.SD):
-                found.add(Response.SD)
-            elif response is Response.NON_CR_NON_PD:
-                found.add(Response.NON_CR_NON_PD)
+            # minimum, as the analogue of SD for non-target-only disease (Table 2), where an
+            # unconfirmed CR is NON-CR/NON-PD, never SD.
+            if response in (Response.CR, Response.PR, Response.SD, Response.NON_CR_NON_PD):
+                found.add(stable if response is not Response.NON_CR_NON_PD
+                          else Response.NON_CR_NON_PD)
         if response is Response.PD:
             found.add(Response.PD)
     for response in PREFERENCE:

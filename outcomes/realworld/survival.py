@@ -117,3 +117,14 @@ def summary(patients, protocol):
         "safety": safety,
         "severe_grade": SEVERE_GRADE,
     }}
+
+
+def first_line_pfs_estimate(rows, *, median_ci, level=0.95):
+    """Kaplan–Meier of the real-world PFS of line 1 over every patient of ``rows`` (the
+    ``PatientSurvival`` of ``patient_survival``), its median by ``median_ci``; None without
+    patients."""
+    if not rows:
+        return None
+    ticks, _ = plots.time_ticks(max(r.pfs_days for r in rows))
+    return stats.kaplan_meier([r.pfs_days for r in rows], [r.pfs_event for r in rows],
+                              at_risk_times=ticks, level=level, median_ci=median_ci)

@@ -209,3 +209,20 @@ def test_history_shows_the_site_local_time_beside_utc(coordinator_client, world)
                            ).group(1)
     utc = datetime.strptime(utc_text[:16], "%Y-%m-%d %H:%M")
     assert datetime.strptime(local_text, "%Y-%m-%d %H:%M") == utc + timedelta(hours=3)
+
+
+def test_an_enrolled_patient_who_left_the_study_still_counts_as_enrolled(
+        client, world, coordinator):
+    from enrollment.domain.lifecycle import PatientStatus
+    from trialsite.audit import audited_save
+    from trialsite.services import system_user
+
+    patient = enrol(world.patient_a1, coordinator=coordinator)
+    patient.status = PatientStatus.OFF_STUDY
+    audited_save(patient, actor=system_user(), reason="Withdrew consent", changed={"status"})
+    client.force_login(world.users[Role.SPONSOR])
+    response = client.get(reverse("study-overview", args=["ICRG0201"]))
+    totals = response.context["totals"]
+    # One definition of enrolled (enrollment.selectors.enrolled_q), whatever the status since.
+    assert (totals["n_ever_enrolled"], totals["n_enrolled"], totals["n_off_study"]) == (1, 0, 1)
+    assert "Enrolled (all)" in response.content.decode()

@@ -10,7 +10,13 @@ from django.urls import reverse
 
 from enrollment.models import Enrolment
 from outcomes import reports
-from outcomes.models import NonTargetLesion, TargetLesion, TargetMeasurement, TumourAssessment
+from outcomes.models import (
+    NonTargetLesion,
+    NonTargetStatus,
+    TargetLesion,
+    TargetMeasurement,
+    TumourAssessment,
+)
 from tests.factories import register_patient
 from trialsite.audit import audited_save, bulk_create_audited
 from trialsite.models import Role
@@ -90,7 +96,7 @@ def test_the_page_shows_rates_pfs_and_figures(client, world, cohort, role):
         assert "1/2 (50.0 %, 95 % CI 1.3–98.7 %)" in body
         assert 'class="km-curve"' in body and 'class="censor"' in body
         # S(56) = 1/2 after the one progression, so the median is reached at day 56.
-        assert 'Median PFS: <strong id="pfs-median">56 days (95 % CI' in body
+        assert '<strong id="pfs-median">56 days (95 % CI' in body
     else:  # a site role sees its own site only
         assert progressor.subject_id not in body
         assert "1/1 (100.0 %, 95 % CI 2.5–100.0 %)" in body
@@ -166,3 +172,87 @@ def test_the_api_lists_the_endpoints_of_visible_patients(client, world, cohort):
     assert client.get("/api/v1/endpoints/").json()["results"] == []
     client.logout()
     assert client.get("/api/v1/endpoints/").status_code in (401, 403)
+
+
+# --- issue 13: populations, one PFS, the protocol's statistics, counts that agree ----------
+
+
+def test_rates_are_over_all_enrolled_with_the_measurable_subset_apart(client, world, cohort):
+    # ICRG0201's ITT is "all patients enrolled in the study": a third enrolled patient with
+    # no baseline scan is a non-responder, listed with the reason, not dropped.
+    unscanned = enrolled(register_patient(world.site_a1))
+    response = page(client, world.users[Role.SPONSOR], world.study_a)
+    body = response.content.decode()
+    itt, measurable = response.context["rates"]
+    assert (itt.patients, itt.orr.count, itt.cbr.count) == (3, 1, 1)
+    assert (measurable.patients, measurable.orr.count) == (2, 1)
+    assert 'id="orr-itt">1/3 (33.3 %' in body
+    assert 'id="orr-measurable">1/2 (50.0 %' in body
+    assert "Intent-to-treat (ITT): all patients enrolled in the study" in body
+    assert "Subset with measurable disease at baseline" in body
+    assert (f'{unscanned.subject_id}</a>: no baseline tumour assessment') in body
+
+
+def test_one_pfs_with_its_rule_under_the_curve_and_simon_lee_limits(client, world, cohort):
+    response = page(client, world.users[Role.SPONSOR], world.study_a)
+    body = response.content.decode()
+    assert "Progression-free survival on the first line" not in body
+    assert body.count('id="pfs-median"') == 1
+    assert "Censored at the last adequate tumour assessment" in body
+    # Two patients, one progression at day 56: S(56) = 0.5 with se 0.354; the lower curve is
+    # at 0 (<= 0.5), the upper at 1 never comes down: the upper limit is not reached.
+    assert ('<strong id="pfs-median">56 days (95 % CI 56 days – not reached, '
+            'Simon and Lee (1982))') in body
+    assert "Hypothesis tests one-sided" in body
+
+
+def test_home_and_outcomes_count_the_same_enrolled_patients(client, world, cohort):
+    from enrollment.domain.lifecycle import PatientStatus
+
+    # A patient who died after enrolment is off study, but was enrolled.
+    responder, _ = cohort
+    responder.status = PatientStatus.OFF_STUDY
+    audited_save(responder, actor=system_user(), reason="Died", changed={"status"})
+    user = world.users[Role.SPONSOR]
+    outcomes = page(client, user, world.study_a).content.decode()
+    assert "2 enrolled patients" in outcomes
+    home = client.get(reverse("home")).content.decode()
+    assert "2 enrolled of a target of" in home
+
+
+def bone_only(patient, readings, *, day1=DAY1):
+    """One bone non-target lesion at baseline (no target), then ``(day, status)`` readings."""
+    actor = system_user()
+    lesion = audited_save(NonTargetLesion(patient=patient, lesion_id="NT1", organ="bone",
+                                          baseline_date=day1 - timedelta(days=7)), actor=actor)
+    for day, status in readings:
+        assessment = audited_save(TumourAssessment(
+            patient=patient, assessment_date=day1 + timedelta(days=day), new_lesions="NO"),
+            actor=actor)
+        bulk_create_audited(NonTargetStatus, [NonTargetStatus(
+            assessment=assessment, lesion=lesion, status=status)], actor=actor)
+    return patient
+
+
+def test_bone_only_disease_reads_non_cr_non_pd_and_counts_for_clinical_benefit(
+        client, world, cohort):
+    # RECIST 1.1 Table 2: bone-only disease, present at days 84 and 196: NON-CR/NON-PD (never
+    # SD), lasting >= 24 weeks: clinical benefit; in the ITT rates, not in the measurable row.
+    patient = bone_only(enrolled(register_patient(world.site_a1)),
+                        [(84, "PRESENT"), (196, "PRESENT")])
+    response = page(client, world.users[Role.SPONSOR], world.study_a)
+    row = next(r for r in response.context["rows"] if r["subject_id"] == patient.subject_id)
+    assert (row["bor"], row["clinical_benefit"], row["measurable"]) == (
+        "NON-CR/NON-PD", True, False)
+    itt, measurable = response.context["rates"]
+    assert (itt.patients, itt.cbr.count) == (3, 2)
+    assert (measurable.patients, measurable.cbr.count) == (2, 1)
+
+
+def test_sd_at_day_160_then_pd_at_day_252_is_clinical_benefit_on_the_page(client, world):
+    # 50 mm -> 45 (SD, day 84) -> 44 (SD, day 160) -> 60 (PD, day 252): SD lasted 252 days.
+    patient = tumour(enrolled(world.patient_a1), "50", [(84, "45"), (160, "44"), (252, "60")])
+    response = page(client, world.users[Role.SPONSOR], world.study_a)
+    row = next(r for r in response.context["rows"] if r["subject_id"] == patient.subject_id)
+    assert (row["bor"], row["clinical_benefit"]) == ("SD", True)
+    assert 'id="cbr-itt">1/1 (100.0 %' in response.content.decode()

@@ -11,7 +11,8 @@ from outcomes.api.views import EXAMPLE
 from tests.factories import api_key
 from trialsite.models import Role
 
-EXPECTED_TIMEPOINT = {"date": "2026-03-30", "sum_mm": 30, "nadir_mm": 50,
+EXPECTED_TIMEPOINT = {"date": "2026-03-30", "sum_mm": 30, "partial_sum_mm": None,
+                      "nadir_mm": 50,
                       "pct_change_from_baseline": -40.0, "pct_change_from_nadir": -40.0,
                       "target": "PR", "nontarget": "NON-CR/NON-PD", "overall": "PR"}
 

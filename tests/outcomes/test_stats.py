@@ -5,7 +5,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from outcomes import plots
+from outcomes import plots, stats
 from outcomes.stats import clopper_pearson, kaplan_meier
 
 
@@ -90,3 +90,13 @@ def test_plots_are_svg_with_escaped_text():
     assert not math.isnan(float(km.steps[-1][1]))
     for figure in (svg, waterfall, swimmer, spider, plots.km_plot(None)):
         ElementTree.fromstring(figure)  # well-formed XML
+
+
+def test_kaplan_meier_gives_simon_lee_limits_when_the_plan_asks():
+    from trialsite.protocols.base import MedianCiMethod
+
+    # Two patients, one event at 56: S(56) = 0.5; upper curve 1.0 never reaches one half.
+    km = stats.kaplan_meier([56, 200], [True, False], median_ci=MedianCiMethod.SIMON_LEE)
+    assert (km.median, km.median_lower, km.median_upper) == (56, 56, None)
+    assert stats.format_median(km) == ("56 days (95 % CI 56 days – not reached, "
+                                       "Simon and Lee (1982))")

@@ -68,3 +68,28 @@ def test_both_protocols_declare_criteria_schedule_and_enrolment():
     assert {f"INC{n:02d}" for n in range(1, 16)} <= codes
     assert {f"EXC{n:02d}" for n in range(1, 19)} <= codes
     assert "AGE" in codes
+
+
+def test_icrg0201_statistics_plan_is_the_registry_texts():
+    from trialsite.protocols import get_protocol
+    from trialsite.protocols.base import MedianCiMethod, PfsDefinition, Sidedness
+
+    plan = get_protocol("ICRG0201").statistics
+    # "All tests of hypotheses: one-sided. Confidence intervals of the median survival:
+    # method of Simon." and "The Intent-to-Treat (ITT): all patients enrolled in the study."
+    assert plan.tests is Sidedness.ONE_SIDED
+    assert plan.median_ci is MedianCiMethod.SIMON_LEE
+    assert plan.population_from_protocol and "all patients enrolled" in plan.population_definition
+    assert plan.pfs is PfsDefinition.RECIST
+
+
+def test_palmares2_keeps_its_own_plan_and_names_its_assumptions():
+    from trialsite.protocols import get_protocol
+    from trialsite.protocols.base import PfsDefinition, Sidedness
+
+    plan = get_protocol("PALMARES-2").statistics
+    assert plan.tests is Sidedness.TWO_SIDED
+    assert plan.pfs is PfsDefinition.REAL_WORLD_FIRST_LINE
+    assert plan.pfs_name.startswith("Real-world progression-free survival of line 1")
+    assert not plan.population_from_protocol
+    assert len(plan.assumptions) >= 3

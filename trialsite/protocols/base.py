@@ -122,6 +122,54 @@ class ResponsePlan:
                 "confirmation_required": self.confirmation_required}
 
 
+class Sidedness(StrEnum):
+    ONE_SIDED = "one-sided"
+    TWO_SIDED = "two-sided"
+
+
+class MedianCiMethod(StrEnum):
+    """How the confidence interval of a median survival time is computed."""
+
+    #: Simon R, Lee YJ. Cancer Treat Rep 1982;66:37-42: Greenwood limits of S(t), read at 0.5.
+    SIMON_LEE = "Simon and Lee (1982)"
+    #: Brookmeyer and Crowley's inversion of log(-log) transformed Greenwood limits (lifelines).
+    LOG_LOG = "Brookmeyer and Crowley (1982), log(−log) limits"
+
+
+class PfsDefinition(StrEnum):
+    """Which progression-free survival a study reports (one per study)."""
+
+    #: From day 1 to the first RECIST 1.1 progression (or one recorded otherwise) or death;
+    #: censored at the last adequate tumour assessment.
+    RECIST = "recist"
+    #: Real-world PFS of line 1: from the CDK4/6 inhibitor start to the first progression
+    #: (recorded, or line 1 stopped for progression) or death; censored at the last contact.
+    REAL_WORLD_FIRST_LINE = "real_world_first_line"
+
+
+@dataclass(frozen=True)
+class StatisticsPlan:
+    """How the study's statistics are computed and shown; each choice says where it is from
+    (``sources``), and a choice the registry text does not make is listed in ``assumptions``
+    with its reason, so pages call it an assumption and not "the protocol"."""
+
+    #: The population response rates are computed over, its definition, and whether the
+    #: registry text gives it (False: an assumption, listed in ``assumptions``).
+    population: str
+    population_definition: str
+    population_from_protocol: bool
+    tests: Sidedness
+    median_ci: MedianCiMethod
+    pfs: PfsDefinition
+    #: The PFS as the protocol names it, with its event and censoring rule in words.
+    pfs_name: str
+    pfs_event: str
+    pfs_censoring: str
+    confidence_level: float = 0.95
+    sources: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Protocol:
     code: str
@@ -160,6 +208,8 @@ class Protocol:
     response: ResponsePlan = field(default_factory=ResponsePlan)
     #: Treatment lines, comorbidities and collected items (real-world studies), or None.
     real_world: RealWorldPlan | None = None
+    #: Populations, tests, confidence intervals and the PFS definition of the study.
+    statistics: StatisticsPlan | None = None
 
     def variable(self, name):
         for variable in self.eligibility_variables:

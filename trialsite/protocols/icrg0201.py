@@ -16,10 +16,14 @@ from trialsite.protocols.base import (
     Drug,
     DrugClass,
     EnrolmentPlan,
+    MedianCiMethod,
+    PfsDefinition,
     Protocol,
     ResponsePlan,
     Sex,
+    Sidedness,
     Site,
+    StatisticsPlan,
 )
 
 PROTOCOL = Protocol(
@@ -100,4 +104,31 @@ PROTOCOL = Protocol(
     # CR/PR need confirmation >= 4 weeks later; SD counts from 6 weeks after day 1.
     response=ResponsePlan(min_sd_days=42, confirm_days=28, confirmation_required=True,
                           baseline_window_days=28),
+    statistics=StatisticsPlan(
+        population="Intent-to-treat (ITT)",
+        population_definition="all patients enrolled in the study",
+        population_from_protocol=True,
+        tests=Sidedness.ONE_SIDED,
+        median_ci=MedianCiMethod.SIMON_LEE,
+        pfs=PfsDefinition.RECIST,
+        pfs_name="Progression-free survival (PFS)",
+        pfs_event="Event: first progression (RECIST 1.1, or a progression recorded otherwise) "
+                  "or death, from day 1.",
+        pfs_censoring="Censored at the last adequate tumour assessment (any response but NE); "
+                      "without one, at day 1.",
+        confidence_level=0.95,
+        sources=(
+            'Registry text, Populations: "The Intent-to-Treat (ITT): all patients enrolled '
+            'in the study."',
+            'Registry text, Statistical Methodology: "All tests of hypotheses: one-sided. '
+            'Confidence intervals of the median survival: method of Simon."',
+            "Registry text, Secondary objectives: Progression-Free Survival (PFS).",
+        ),
+        assumptions=(
+            "Confidence level 95 % (two-sided intervals): the registry text gives alpha 5 % "
+            "for the sample size only.",
+            "PFS event and censoring rules: the registry text names PFS without defining it; "
+            "we follow the usual RECIST 1.1 definition (Eisenhauer 2009, §4.6 and appendix).",
+        ),
+    ),
 )

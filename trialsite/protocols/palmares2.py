@@ -16,11 +16,15 @@ from trialsite.protocols.base import (
     Drug,
     DrugClass,
     EnrolmentPlan,
+    MedianCiMethod,
+    PfsDefinition,
     Protocol,
     RealWorldPlan,
     ResponsePlan,
     Sex,
+    Sidedness,
     Site,
+    StatisticsPlan,
 )
 
 _ITALIAN_CENTRES = (
@@ -121,6 +125,36 @@ PROTOCOL = Protocol(
     # Response is not a primary endpoint of this observational study: RECIST 1.1 §4.6 does not
     # ask for confirmation of CR/PR then, and real-world records rarely have it.
     response=ResponsePlan(confirmation_required=False, reported_responses=True),
+    # The registry text states objectives (overall survival between the three CDK4/6
+    # inhibitors, severe toxicity) but no statistical methods: every choice below is ours.
+    statistics=StatisticsPlan(
+        population="All enrolled patients",
+        population_definition="every patient enrolled (consented and eligible)",
+        population_from_protocol=False,
+        tests=Sidedness.TWO_SIDED,
+        median_ci=MedianCiMethod.LOG_LOG,
+        pfs=PfsDefinition.REAL_WORLD_FIRST_LINE,
+        pfs_name="Real-world progression-free survival of line 1 (rwPFS)",
+        pfs_event="Event: first progression (recorded, or line 1 stopped for progression) or "
+                  "death, from the start of the first-line CDK4/6 inhibitor.",
+        pfs_censoring="Censored at the last contact (latest visit, survival contact or "
+                      "consent).",
+        confidence_level=0.95,
+        sources=(
+            "Registry text, RWD sub-study: overall survival compared between the three "
+            "CDK4/6 inhibitors in the real-world first-line population.",
+        ),
+        assumptions=(
+            "Population: all enrolled patients; the registry text defines no analysis "
+            "population.",
+            "Tests two-sided at 5 % and 95 % confidence intervals: the registry text gives "
+            "no statistical methods (usual practice for a comparison without a directional "
+            "hypothesis).",
+            "Median CI by Brookmeyer and Crowley with log(−log) limits (lifelines' default).",
+            "Real-world PFS of line 1 as progression or death from the CDK4/6 inhibitor "
+            "start, censored at the last contact: the registry text does not define PFS.",
+        ),
+    ),
     real_world=RealWorldPlan(
         line_drugs=(
             "PALBOCICLIB", "RIBOCICLIB", "ABEMACICLIB", "LETROZOLE", "ANASTROZOLE",

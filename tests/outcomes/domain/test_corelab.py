@@ -32,6 +32,7 @@ EXAMPLE_OUTPUT = {
         {
             "date": "2026-03-30",
             "sum_mm": 30,
+            "partial_sum_mm": None,
             "nadir_mm": 50,
             "pct_change_from_baseline": -40.0,
             "pct_change_from_nadir": -40.0,
@@ -176,7 +177,8 @@ def test_change_from_a_zero_nadir_is_null():
     )
     second = evaluate(doc)["timepoints"][1]
     assert (second["nadir_mm"], second["pct_change_from_nadir"]) == (0, None)
-    assert (second["target"], second["nontarget"], second["overall"]) == ("CR", None, "CR")
+    # No non-target lesion at baseline: the non-target response is "not applicable".
+    assert (second["target"], second["nontarget"], second["overall"]) == ("CR", "NA", "CR")
 
 
 def test_tstm_counts_five_mm_and_null_is_not_evaluated():
@@ -185,8 +187,56 @@ def test_tstm_counts_five_mm_and_null_is_not_evaluated():
         followups=[visit("2026-03-30", {"T1": "TSTM", "T2": None})],
     )
     (point,) = evaluate(doc)["timepoints"]
-    assert point["sum_mm"] == 5
+    # RECIST 1.1 §4.4.2: with T2 not evaluated there is no sum; T1's 5 mm is a partial sum.
+    assert (point["sum_mm"], point["partial_sum_mm"]) == (None, 5)
+    assert point["pct_change_from_baseline"] is None
     assert (point["target"], point["overall"]) == ("NE", "NE")
+
+
+def test_sum_is_null_when_any_target_is_not_assessed_and_partial_sum_is_apart():
+    doc = document(
+        targets=[target("T1", 50), target("T2", 50, organ="lung")],
+        followups=[visit("2026-02-16", {"T1": 10, "T2": None}),
+                   visit("2026-03-30", {"T1": 10, "T2": 8})],
+    )
+    first, second = evaluate(doc)["timepoints"]
+    assert (first["sum_mm"], first["partial_sum_mm"], first["target"]) == (None, 10, "NE")
+    # The partial 10 never becomes the nadir: 18 is compared with the baseline 100 (PR),
+    # where a nadir of 10 would have made it PD (+80 %, +8 mm).
+    assert (second["sum_mm"], second["partial_sum_mm"], second["nadir_mm"]) == (18, None, 100)
+    assert second["target"] == "PR"
+
+
+def test_target_read_ne_is_accepted_as_not_evaluated():
+    with_ne = document(targets=[target("T1", 20), target("T2", 20, organ="lung")],
+                       followups=[visit("2026-03-30", {"T1": 10, "T2": "NE"})])
+    with_null = document(targets=[target("T1", 20), target("T2", 20, organ="lung")],
+                         followups=[visit("2026-03-30", {"T1": 10, "T2": None})])
+    assert evaluate(with_ne) == evaluate(with_null)
+    (point,) = evaluate(with_ne)["timepoints"]
+    assert (point["sum_mm"], point["partial_sum_mm"], point["target"]) == (None, 10, "NE")
+
+
+def test_nontarget_response_is_na_without_nontarget_lesions_at_baseline():
+    doc = document(nontargets=[], followups=[visit("2026-03-30", {"T1": 30}, {})])
+    (point,) = evaluate(doc)["timepoints"]
+    assert (point["target"], point["nontarget"], point["overall"]) == ("PR", "NA", "PR")
+
+
+def test_nontarget_only_bone_disease_reads_non_cr_non_pd_never_sd():
+    # RECIST 1.1 Table 2: non-target disease only, lesion present, no new lesion.
+    doc = document(targets=[], followups=[visit("2026-03-30", {}, {"NT1": "PRESENT"})])
+    result = evaluate(doc)
+    (point,) = result["timepoints"]
+    assert (point["target"], point["nontarget"], point["overall"]) == (
+        None, "NON-CR/NON-PD", "NON-CR/NON-PD")
+    assert result["best_overall_response"] == "NON-CR/NON-PD"
+
+
+def test_nontarget_only_unconfirmed_cr_is_non_cr_non_pd_best_response():
+    # All non-targets gone on day 84, never confirmed: Table 2 has no SD, so NON-CR/NON-PD.
+    doc = document(targets=[], followups=[visit("2026-03-30", {}, {"NT1": "ABSENT"})])
+    assert evaluate(doc)["best_overall_response"] == "NON-CR/NON-PD"
 
 
 def test_new_lesion_reports_first_pd_date():
@@ -203,6 +253,7 @@ def test_nontarget_only_disease_has_null_target_and_sums():
     assert point == {
         "date": "2026-03-30",
         "sum_mm": None,
+        "partial_sum_mm": None,
         "nadir_mm": None,
         "pct_change_from_baseline": None,
         "pct_change_from_nadir": None,
@@ -220,6 +271,7 @@ def test_overall_only_followup_is_used_as_given_without_sums():
     assert result["timepoints"][1] == {
         "date": "2026-04-27",
         "sum_mm": None,
+        "partial_sum_mm": None,
         "nadir_mm": None,
         "pct_change_from_baseline": None,
         "pct_change_from_nadir": None,

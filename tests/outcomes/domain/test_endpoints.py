@@ -11,6 +11,8 @@ from outcomes.domain.endpoints import (
     ProgressionFreeSurvival,
     compute_endpoints,
     evaluate_patient,
+    not_evaluable_reason,
+    stable_disease_days,
 )
 from outcomes.domain.recist import (
     Baseline,
@@ -70,8 +72,44 @@ def test_sd_lasting_168_days_is_clinical_benefit():
     assert endpoints((42, SD), (168, SD)).clinical_benefit is True
 
 
-def test_sd_lasting_167_days_is_not_clinical_benefit():
-    assert endpoints((42, SD), (167, SD), (210, PD)).clinical_benefit is False
+def test_sd_known_only_to_day_167_is_not_clinical_benefit():
+    # No progression: SD lasted as far as the last adequate assessment, day 167 < 168.
+    assert endpoints((42, SD), (167, SD)).clinical_benefit is False
+
+
+def test_sd_until_pd_on_day_167_is_not_clinical_benefit():
+    assert endpoints((42, SD), (160, SD), (167, PD)).clinical_benefit is False
+
+
+def test_sd_until_pd_on_day_168_is_clinical_benefit():
+    # RECIST 1.1 §4.6.3: SD lasts from D1 until the criteria for progression are met.
+    assert endpoints((42, SD), (160, SD), (168, PD)).clinical_benefit is True
+
+
+def test_sd_at_day_160_then_pd_at_day_252_is_clinical_benefit():
+    # No scan on or after day 168 is needed: SD lasted 252 days.
+    result = endpoints((84, SD), (160, SD), (252, PD))
+    assert result.best_overall_response is SD
+    assert result.clinical_benefit is True
+
+
+def test_recorded_progression_ends_stable_disease():
+    # A clinical progression on day 150, recorded apart from the scans, ends SD there.
+    result = endpoints((84, SD), (252, SD), progression_date=day(150))
+    assert result.clinical_benefit is False
+    assert endpoints((84, SD), (252, SD), progression_date=day(170)).clinical_benefit is True
+
+
+def test_stable_disease_days_counts_to_first_pd_or_last_adequate_assessment():
+    def days(*pairs, **options):
+        timepoints = [TimePoint(day(n), response) for n, response in pairs]
+        return stable_disease_days(timepoints, D1, **options)
+
+    assert days((84, SD), (252, PD)) == 252
+    assert days((84, SD), (168, NE)) == 84
+    assert days((84, SD), (170, SD), (200, PD), (260, SD)) == 200
+    assert days() is None
+    assert days((84, NE)) is None
 
 
 def test_confirmed_pr_is_clinical_benefit_however_short():
@@ -86,10 +124,29 @@ def test_assessments_after_progression_do_not_count_for_benefit():
     assert endpoints((42, SD), (84, PD), (170, SD)).clinical_benefit is False
 
 
-def test_non_cr_non_pd_is_not_clinical_benefit():
-    result = endpoints((42, Response.NON_CR_NON_PD), (168, Response.NON_CR_NON_PD))
+def test_non_cr_non_pd_lasting_168_days_is_clinical_benefit_like_sd():
+    # Bone-only disease: NON-CR/NON-PD is Table 2's SD and counts toward benefit alike.
+    result = endpoints((42, Response.NON_CR_NON_PD), (168, Response.NON_CR_NON_PD),
+                       target_disease=False)
     assert result.best_overall_response is Response.NON_CR_NON_PD
+    assert result.clinical_benefit is True
+
+
+def test_non_cr_non_pd_lasting_167_days_is_not_clinical_benefit():
+    result = endpoints((42, Response.NON_CR_NON_PD), (167, Response.NON_CR_NON_PD),
+                       target_disease=False)
     assert result.clinical_benefit is False
+
+
+def test_non_cr_non_pd_until_pd_on_day_252_is_clinical_benefit():
+    result = endpoints((84, Response.NON_CR_NON_PD), (252, PD), target_disease=False)
+    assert result.clinical_benefit is True
+
+
+def test_nontarget_only_unconfirmed_cr_is_non_cr_non_pd_and_no_response():
+    result = endpoints((84, CR), (112, NE), target_disease=False)
+    assert result.best_overall_response is Response.NON_CR_NON_PD
+    assert result.objective_response is False
 
 
 def test_benefit_days_is_a_parameter():
@@ -237,3 +294,34 @@ def test_endpoints_are_frozen():
     result = endpoints((42, SD))
     with pytest.raises(FrozenInstanceError):
         result.clinical_benefit = True
+
+
+# --- why a patient is not evaluable (listed, never dropped) --------------------------------
+
+
+def _reason(*pairs, has_baseline=True):
+    timepoints = [TimePoint(day(n), response) for n, response in pairs]
+    best = compute_endpoints(timepoints, D1).best_overall_response
+    return not_evaluable_reason(timepoints, D1, best, has_baseline=has_baseline)
+
+
+def test_an_evaluable_patient_has_no_reason():
+    assert _reason((42, SD)) is None
+    assert _reason((20, PD)) is None
+
+
+def test_no_baseline_is_the_reason_before_anything_else():
+    assert _reason(has_baseline=False) == "no baseline tumour assessment"
+
+
+def test_no_follow_up_is_a_reason():
+    assert _reason() == "no follow-up tumour assessment"
+
+
+def test_only_ne_follow_ups_is_a_reason():
+    assert _reason((42, NE), (84, NE)) == "every follow-up assessment is not evaluable (NE)"
+
+
+def test_sd_before_day_42_without_progression_is_a_reason():
+    # RECIST 1.1 §4.6.1: SD needs a time point at least 42 days after D1 (the protocol's).
+    assert _reason((41, SD)).startswith("no assessment of stable disease or better at least 42")

@@ -613,3 +613,46 @@ def test_confirmation_can_be_waived_for_randomised_trials():
 
 def test_first_progression_date_is_none_without_pd():
     assert first_progression_date(points((42, SD), (84, PR))) is None
+
+
+# --- disease without target lesions (RECIST 1.1 Table 2) ----------------------------------
+
+
+def test_nontarget_only_present_lesion_is_non_cr_non_pd_never_sd():
+    baseline = Baseline(BASELINE_DATE, nontargets=[NonTargetLesion("NT1", "bone")])
+    (point,) = assess(baseline, [FollowUp(day(84), nontargets={"NT1": "PRESENT"})])
+    assert (point.target, point.overall) == (None, NON_CR_NON_PD)
+    assert best_overall_response([point], D1, target_disease=False) is NON_CR_NON_PD
+
+
+def test_nontarget_only_unconfirmed_cr_is_non_cr_non_pd_not_sd():
+    # Table 2 has no SD: a CR not confirmed 4 weeks later is NON-CR/NON-PD.
+    assert bor((84, CR), target_disease=False) is NON_CR_NON_PD
+
+
+
+def test_nontarget_only_non_cr_non_pd_after_unconfirmed_cr_is_progression():
+    # The CR at day 84 was met, so lesions seen again at day 98 are PD (Table 3, note a);
+    # the unconfirmed CR still met the SD minimum, so the best response is NON-CR/NON-PD.
+    pairs = ((84, CR), (98, NON_CR_NON_PD))
+    assert first_progression_date(points(*pairs)) == day(98)
+    assert bor(*pairs, target_disease=False) is NON_CR_NON_PD
+    assert bor((30, CR), (98, NON_CR_NON_PD), target_disease=False) is PD
+
+
+def test_nontarget_only_confirmed_cr_is_cr():
+    assert bor((84, CR), (112, CR), target_disease=False) is CR
+
+
+def test_nontarget_only_unconfirmed_cr_before_the_sd_minimum_is_ne():
+    assert bor((41, CR), target_disease=False) is NE
+
+
+def test_non_cr_non_pd_after_cr_is_progression():
+    # Table 3 footnote a: once CR is met, disease seen again has reappeared.
+    assert first_progression_date(points((84, CR), (112, CR), (168, NON_CR_NON_PD))) == day(168)
+    assert bor((84, CR), (112, CR), (168, NON_CR_NON_PD), target_disease=False) is CR
+
+
+def test_measurable_disease_unconfirmed_cr_is_still_sd():
+    assert bor((84, CR)) is SD

@@ -95,4 +95,22 @@ def test_the_outcomes_page_shows_curves_per_drug_and_the_logrank_test(client, co
     assert "Overall survival by CDK4/6 inhibitor" in page
     assert page.count('class="km-curve"') >= 6  # three drugs, OS and first-line PFS
     assert "Log-rank test across 3 drugs" in page
+    assert "(two-sided)" in page
     assert [row["patients"] for row in block["safety"]] == [1, 1, 1]
+
+
+def test_palmares2_shows_one_pfs_the_real_world_pfs_of_line_1(client, cohort):
+    coordinator = cohort[0]
+    client.force_login(coordinator)
+    response = client.get(reverse("study-outcomes", args=["PALMARES-2"]))
+    page = response.content.decode()
+    # Its one PFS is rwPFS of line 1: the RECIST PFS of ICRG0201 is not on this page.
+    assert "Real-world progression-free survival of line 1 (rwPFS)" in page
+    assert "Censored at the last adequate tumour assessment" not in page
+    assert page.count("Censored at the last contact (latest visit") == 2  # card and by drug
+    km = response.context["km"]
+    # The same definition as the curves by drug: 3 patients, the death and the progression.
+    assert (km.subjects, km.events) == (3, 2)
+    assert km.median_method == "Brookmeyer and Crowley (1982), log(−log) limits"
+    assert "Assumptions (the registry text is silent)" in page
+    assert "Intent-to-treat" not in page
