@@ -24,6 +24,8 @@ from django.conf import settings
 from eligibility.domain.screening import example_values
 from enrollment import services as patient_services
 from enrollment.models import Enrolment, Patient
+from outcomes.models import TreatmentLine
+from outcomes.realworld import services as rwd_services
 from tests.factories import enrol, register_patient, site_coordinator
 from trialsite.celery import app
 from visits import services
@@ -42,7 +44,7 @@ ICRG_PATHS = {
 #: PALMARES-2 (days from the CDK4/6 inhibitor start; enrolment is on day 238, the example
 #: candidate's consent): progression, then later lines, must not end follow-up.
 PALMARES_PATHS = {
-    "progression": {"progression": 500},
+    "progression": {"progression": 500, "later lines": 800},
     "toxicity stop": {"stop": 400},
     "death": {"progression": 450, "death": 900},
     "withdrawal": {"withdrawal": 700},
@@ -101,6 +103,27 @@ def _record(event, patient, day):
     elif event == "death":
         services.record_death(actor=coordinator, patient=patient, death_date=day,
                               cause="progression", reason="Death reported by the family")
+    elif event == "later lines":
+        # Line 1 stopped at progression (day 500), line 2 stopped at progression today, line 3
+        # started: the real-world record of the lines after the CDK4/6 inhibitor.
+        # The contact comes first (the lines cannot end after the last contact): the
+        # follow-up open today (FU9, day 819, window 789..849) records the patient alive.
+        fu9 = Visit.objects.select_related("patient__site__study").get(patient=patient,
+                                                                       code="FU9")
+        crf_services.survival_status_save(actor=coordinator, visit=fu9, values={
+            "last_contact_date": day, "vital_status": "alive", "death_date": None,
+            "death_cause": "", "death_cause_other": ""})
+        day1 = Enrolment.objects.get(patient=patient).day1
+        second = day1 + timedelta(days=500)
+        for number, drugs, start, stop in (
+            (1, ["PALBOCICLIB", "LETROZOLE"], day1, second),
+            (2, ["FULVESTRANT", "EVEROLIMUS"], second, day),
+            (3, ["CAPECITABINE"], day, None),
+        ):
+            rwd_services.line_record(
+                actor=coordinator, patient=patient, number=number, drugs=drugs,
+                start_date=start, stop_date=stop, stop_reason="progression" if stop else "",
+                best_response="SD" if stop else "NA")
     elif event == "withdrawal":
         services.patient_withdraw(actor=coordinator, patient=patient, withdrawal_date=day,
                                   reason="Patient decision")
@@ -234,11 +257,14 @@ def test_three_years_of_daily_jobs_follow_every_path_in_both_studies(world):
     day1, enrolled_on, patients = result["PALMARES-2"]
     assert (enrolled_on - day1).days == 238
     for name, events in PALMARES_PATHS.items():
-        _check(patients[name],
-               _expected_palmares(day1, last, events, (enrolled_on - day1).days),
-               day1, last, {"FU": 30})
+        expected = _expected_palmares(day1, last, events, (enrolled_on - day1).days)
+        if "later lines" in events:
+            expected["FU9"] = (819, "incomplete")  # the survival contact entered on day 800
+        _check(patients[name], expected, day1, last, {"FU": 30})
     progressed = _visits(patients["progression"])
-    # Follow-up goes on long past FU4 and past progression (day 500): FU16 on day 1456.
+    # Follow-up goes on long past FU4, past progression (day 500) and past the second and third
+    # lines (day 800): FU16 on day 1456.
+    assert TreatmentLine.objects.filter(patient=patients["progression"]).count() == 3
     assert max(int(code[2:]) for code in progressed if code.startswith("FU")) == 16
     # The visits whose windows closed before enrolment (day 238) wait as history.
     assert {code for code, v in progressed.items() if v.retrospective} == {"BL", "FU1", "FU2"}
