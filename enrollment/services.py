@@ -9,6 +9,7 @@ from enrollment.domain.lifecycle import (
     PatientStatus,
     TransitionNotAllowed,
     check_transition,
+    status_after_dose,
 )
 from enrollment.models import Enrolment, Patient
 from trialsite import access
@@ -117,6 +118,25 @@ def _set_status(*, actor, patient, status, reason, expected_version=None):
     with transaction.atomic():
         patient.status = status
         return audited_save(patient, actor=actor, reason=reason, changed={"status"})
+
+
+def patient_status_follow_dose(*, patient, dose_given, reason):
+    """Let the status follow a recorded dose: an enrolled patient goes on treatment.
+
+    The data decide, so the system user records the change in the audit trail (with ``reason``
+    naming the record), whoever entered the dose. Called inside the form's transaction; the
+    patient is read again and locked so a concurrent change is not overwritten. Returns the
+    patient, changed or not.
+    """
+    fresh = Patient.objects.select_for_update().get(pk=patient.pk)
+    target = status_after_dose(fresh.status, dose_given=dose_given)
+    if target is None or fresh.is_voided:
+        return fresh
+    from trialsite.services import system_user
+
+    check_transition(fresh.status, target)
+    fresh.status = target
+    return audited_save(fresh, actor=system_user(), reason=reason, changed={"status"})
 
 
 def patient_withdraw(*, actor, patient, withdrawal_date, reason, expected_version=None,

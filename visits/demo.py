@@ -20,13 +20,16 @@ from visits.crf.selectors import baseline_code
 from visits.models import Visit
 
 S = PatientStatus
+#: Status changes made by hand after enrolment, where the demo enters no dose (an
+#: observational study: day 1 is the recorded start of the drug). Where it enters visit data,
+#: the first recorded dose puts the patient on treatment (the system does it, as in use) and
+#: only the stop is made by hand.
 AFTER_ENROLMENT = {
     S.ON_TREATMENT: [S.ON_TREATMENT],
     S.OFF_TREATMENT: [S.ON_TREATMENT, S.OFF_TREATMENT],
-    S.OFF_STUDY: [S.ON_TREATMENT],
 }
-REASONS = {S.ON_TREATMENT: "First dose given (demo data)",
-           S.OFF_TREATMENT: "Treatment stopped at progression (demo data)"}
+REASONS = {S.ON_TREATMENT: "CDK4/6 inhibitor started on day 1 (demo data)",
+           S.OFF_TREATMENT: "Treatment stopped (demo data)"}
 
 #: Shares of the past prospective visits reported missed and entered; the rest stay overdue.
 MISSED_SHARE = 0.15
@@ -60,33 +63,45 @@ def seed(context):
                 cdk46i_start_dose_mg=Decimal(dose), endocrine=rng.choice(plan.endocrine_drugs),
                 today=today)
             current = enrolment.patient
-            for status in AFTER_ENROLMENT.get(final, []):
-                current = patient_services.patient_change_status(
-                    actor=coordinator, patient=current, status=status, reason=REASONS[status])
-            if final == S.OFF_STUDY:
-                services.patient_withdraw(
-                    actor=coordinator, patient=current,
-                    withdrawal_date=min(today, max(enrolment.day1, patient.consent_date)
-                                        + timedelta(days=rng.randint(30, 200))),
-                    reason=rng.choice(["Patient decision", "Moved to another region",
-                                       "Investigator decision"]))
-            # Past prospective visits: a few reported missed, most entered where the study's
-            # demo has data; the rest wait for their data.
             # Interventional studies (treatment from consent on) get visit data; an
             # observational study's retrospective schedule stays as history to enter.
             enter = plan.day1_on_or_after_consent
+            if not enter:
+                for status in AFTER_ENROLMENT.get(final, []):
+                    current = patient_services.patient_change_status(
+                        actor=coordinator, patient=current, status=status,
+                        reason=REASONS[status])
+            withdrawal = None
+            if final == S.OFF_STUDY:
+                withdrawal = min(today, max(enrolment.day1, patient.consent_date)
+                                 + timedelta(days=rng.randint(30, 200)))
+            # Past prospective visits (before a withdrawal): a few reported missed, most
+            # entered where the study's demo has data; the rest wait for their data.
             state = {"weight": Decimal(rng.randint(550, 850)) / 10,
                      "height": Decimal(rng.randint(150, 175))}
-            for visit in (Visit.objects.planned()
-                          .filter(patient=patient, retrospective=False, window_end__lt=today)
-                          .select_related("patient__site__study", "patient__enrolment")
-                          .order_by("target_date")):
+            past = (Visit.objects.planned()
+                    .filter(patient=patient, retrospective=False, window_end__lt=today)
+                    .select_related("patient__site__study", "patient__enrolment")
+                    .order_by("target_date"))
+            if withdrawal is not None:
+                past = past.filter(target_date__lte=withdrawal)
+            for visit in past:
                 draw = rng.random()
                 if draw < MISSED_SHARE:
                     services.visit_record_missed(actor=coordinator, visit=visit,
                                                  reason="Patient did not attend (demo data)")
                 elif enter and draw < MISSED_SHARE + ENTERED_SHARE:
                     _enter_visit(coordinator, visit, rng, today, state)
+            current.refresh_from_db()
+            if enter and final == S.OFF_TREATMENT and current.status == S.ON_TREATMENT:
+                current = patient_services.patient_change_status(
+                    actor=coordinator, patient=current, status=S.OFF_TREATMENT,
+                    reason=REASONS[S.OFF_TREATMENT])
+            if withdrawal is not None:
+                services.patient_withdraw(
+                    actor=coordinator, patient=current, withdrawal_date=withdrawal,
+                    reason=rng.choice(["Patient decision", "Moved to another region",
+                                       "Investigator decision"]))
     services.flag_overdue_visits(actor=context["system"], today=today)
 
 

@@ -24,6 +24,7 @@ from trialsite.audit import (
 )
 from trialsite.models import Membership, Role
 from visits.domain.schedule import (
+    FOLLOWED_STATUSES,
     VisitStatus,
     cancelled_after,
     cut_off_at_progression,
@@ -33,9 +34,6 @@ from visits.domain.schedule import (
     window_status,
 )
 from visits.models import Visit, VisitReminder
-
-#: Patients whose schedule still grows (later visits appear as time passes).
-FOLLOWED = (PatientStatus.ENROLLED, PatientStatus.ON_TREATMENT)
 
 
 def _new_visit(patient, planned, *, retrospective, screened_on=None):
@@ -54,9 +52,15 @@ def _new_visit(patient, planned, *, retrospective, screened_on=None):
 
 
 def planned_for(enrolment, *, today):
-    """The plan of one enrolment up to the materialisation horizon (pure computation)."""
+    """The plan of one enrolment up to the materialisation horizon (pure computation).
+
+    After a recorded progression the plan is the one progression leaves (anchored visits up to
+    it, then end of treatment and follow-up where the schedule declares them); every rule stops
+    at the study's data cut-off.
+    """
     schedule = enrolment.patient.site.study.protocol.schedule
-    return plan(schedule, enrolment.day1, horizon(schedule, today))
+    return plan(schedule, enrolment.day1, horizon(schedule, today),
+                progression_date=enrolment.progression_date)
 
 
 def schedule_create(*, actor, enrolment, today):
@@ -93,16 +97,29 @@ def schedule_preview(protocol, day1, *, until):
     return plan(protocol.schedule, day1, until)
 
 
-def schedules_extend(*, actor, today):
-    """Add the visits that came within the horizon since the schedules were last extended."""
-    enrolments = list(
-        Enrolment.objects.active()
-        .filter(patient__status__in=FOLLOWED, patient__voided_at__isnull=True)
-        .select_related("patient__site__study")
+def followed_enrolments():
+    """Enrolments whose schedule still grows: every patient not off study, dead or withdrawn
+    (``visits.domain.schedule.is_followed``), whether on treatment or not."""
+    return Enrolment.objects.active().filter(
+        patient__status__in=list(FOLLOWED_STATUSES), patient__voided_at__isnull=True,
+        patient__death_date__isnull=True, patient__withdrawal_date__isnull=True,
     )
+
+
+def schedules_extend(*, actor, today):
+    """Add the visits that came within the horizon since the schedules were last extended.
+
+    Every followed patient's plan (tumour assessments until progression, then end of treatment
+    and follow-up; or a real-world study's contacts whatever the treatment) is computed up to
+    the horizon and the data cut-off, and the visits not yet created are added. Codes already
+    present (done, planned, missed or cancelled) are never created again. Three queries and one
+    bulk write whatever the number of patients.
+    """
+    followed = followed_enrolments()
+    enrolments = list(followed.select_related("patient__site__study"))
     existing = defaultdict(set)
     for patient_id, code in Visit.objects.filter(
-        patient__in=[e.patient_id for e in enrolments]
+        patient_id__in=followed.values("patient_id")
     ).values_list("patient_id", "code"):
         existing[patient_id].add(code)
     new = []

@@ -72,3 +72,16 @@ def age_in_years(birth_date, on_date):
     if (on_date.month, on_date.day) < (birth_date.month, birth_date.day):
         years -= 1
     return years
+
+
+def status_after_dose(current, *, dose_given):
+    """Return the status a recorded dose moves the patient to, or None when it changes nothing.
+
+    Status follows the data: the first dose of study treatment recorded for an enrolled patient
+    means she is on treatment. A record of "discontinued" or of no day taken is not a dose, and
+    a dose recorded later (on or off treatment, off study for an entry made afterwards) moves
+    nobody: treatment stops are recorded as such, never inferred from a missing dose.
+    """
+    if dose_given and PatientStatus(current) == PatientStatus.ENROLLED:
+        return PatientStatus.ON_TREATMENT
+    return None

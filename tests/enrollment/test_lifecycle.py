@@ -8,6 +8,7 @@ from enrollment.domain.lifecycle import (
     age_in_years,
     check_transition,
     next_statuses,
+    status_after_dose,
 )
 
 S = PatientStatus
@@ -58,3 +59,18 @@ def test_final_statuses_have_no_next_step():
 )
 def test_age_counts_completed_years_with_the_birthday_itself(birth, on, years):
     assert age_in_years(birth, on) == years
+
+
+# --- status follows the data ------------------------------------------------------------------
+
+def test_first_dose_moves_an_enrolled_patient_on_treatment():
+    assert status_after_dose("enrolled", dose_given=True) == "on_treatment"
+
+
+def test_an_exposure_record_without_a_dose_moves_nobody():
+    assert status_after_dose("enrolled", dose_given=False) is None
+
+
+@pytest.mark.parametrize("status", ["on_treatment", "off_treatment", "off_study"])
+def test_a_dose_recorded_later_changes_no_status(status):
+    assert status_after_dose(status, dose_given=True) is None

@@ -188,6 +188,15 @@ def test_study_overview_counts_enrolment_against_target(client, world, coordinat
     assert totals["n_total"] == 2 and totals["n_enrolled"] == 1 and totals["n_screening"] == 1
 
 
+def test_study_overview_shows_the_cut_off_and_the_schedule_assumptions_as_such(client, world):
+    client.force_login(world.users[Role.SPONSOR])
+    page = client.get(reverse("study-overview", args=["ICRG0201"])).content.decode()
+    assert "Schedule values not in the registry text" in page
+    assert "not set: follow-up continues until death or withdrawal" in page
+    assert "Visit windows" in page and "2026-06-30" in page
+    assert "the protocol" not in page.lower()
+
+
 def test_patient_list_filters_by_site_and_status(client, world):
     SiteFactory(study=world.study_a)
     client.force_login(world.users[Role.DATA_MANAGER])

@@ -36,6 +36,21 @@ def test_completed_icrg0201_demo_visits_have_every_required_form_behind_them(db)
     # Lab values are plausible: nothing graded 3 or more without its adverse event.
     haematology = VISIT_RECORDS["haematology"].objects.all()
     assert all(not row.ae_term for record in haematology for row in lab_rows(record))
+    # Status follows the data: nobody with a recorded dose is still "enrolled", and the move
+    # on treatment of the ICRG0201 patients was made by the system from the first dose.
+    from enrollment.models import Patient
+    from trialsite.services import system_user
+    from visits.crf.domain.exposure import records_a_dose
+
+    dosed = {record.visit.patient_id for record in VISIT_RECORDS["drug_exposure"].objects
+             .active().select_related("visit")
+             if records_a_dose(record.dose_level, record.days_taken)}
+    assert dosed
+    assert not Patient.objects.filter(pk__in=dosed, status="enrolled").exists()
+    moves = Patient.history.filter(id__in=dosed, status="on_treatment")
+    assert {row.history_user_id for row in moves
+            if (row.history_change_reason or "").startswith("First dose recorded")} == {
+        system_user().pk}
     # PALMARES-2 visits stay without data.
     palmares = Visit.objects.filter(patient__site__study__code="PALMARES-2")
     assert not palmares.exclude(entered_forms=[]).exists()

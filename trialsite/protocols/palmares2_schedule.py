@@ -1,13 +1,26 @@
 """PALMARES-2 visit schedule: real-world follow-up from the start of the CDK4/6 inhibitor.
 
-Day 0 is the start date of the first-line CDK4/6 inhibitor. Follow-up every 91 days (+-30): FU1
-day 91, FU2 day 182 ... until death, withdrawal or data cut-off. The study is observational, so
-progression does not end follow-up and there is no end-of-treatment visit. Patients who started
-treatment before enrolment (the retrospective part) have visits whose windows closed before
-registration: those are entered from the records as history and are never overdue.
+From the registry text (NCT06805812, seed 004): retrospective and prospective, observational;
+the primary objective of the RWD sub-study is overall survival (OS) by CDK4/6 inhibitor, and a
+sub-study follows the lines of treatment given after progression on the first line; patients
+with less than 3 months of follow-up from the CDK4/6 inhibitor start to the data cut-off are
+excluded. The text gives no visit schedule and no cut-off date.
+
+Our reading: day 0 is the start date of the first-line CDK4/6 inhibitor. Follow-up contacts
+every 91 days (+-30): FU1 day 91, FU2 day 182 ... Since OS is primary, follow-up does not stop
+at progression or at any later line: it continues until death, withdrawal or the data cut-off,
+and there is no end-of-treatment visit. Patients who started treatment before enrolment (the
+retrospective part) have visits whose windows closed before registration: those are entered from
+the records as history and are never overdue.
+
+Every value the registry text does not give is listed in ``SCHEDULE.assumptions`` with its
+source: the follow-up interval and windows, the baseline window and the data cut-off.
 """
 
+from datetime import date
+
 from trialsite.protocols.schedule import (
+    Assumption,
     Numbering,
     RepeatingVisit,
     Schedule,
@@ -84,4 +97,29 @@ SCHEDULE = Schedule(
     # visit from the start date up to this horizon is created at enrolment.
     materialise_ahead_days=182,
     retrospective_entry=True,
+    data_cut_off=date(2040, 12, 31),
+    assumptions=(
+        Assumption(
+            "Data cut-off 2040-12-31",
+            "The registry text names a data cut-off (exclusion: under 3 months of follow-up "
+            "to it) without its date; this is the 'Study Completion Date' of the "
+            "ClinicalTrials.gov record NCT06805812 (last updated 2025-02-03), an estimate. "
+            "No follow-up visit is planned after it.",
+        ),
+        Assumption(
+            "Follow-up contacts every 91 days (13 weeks), window +-30 days",
+            "The registry text gives no follow-up interval; a quarterly contact is usual in "
+            "real-world oncology cohorts, and routine care is not booked to the day.",
+        ),
+        Assumption(
+            "Follow-up continues after progression and every later line",
+            "The registry text makes OS the primary endpoint of the RWD sub-study and follows "
+            "the subsequent lines: both need contacts until death, withdrawal or cut-off.",
+        ),
+        Assumption(
+            "Baseline results from up to 30 days before the CDK4/6 inhibitor start",
+            "The registry text gives no baseline window; values on treatment are no longer "
+            "baseline, and 30 days matches the follow-up tolerance.",
+        ),
+    ),
 )

@@ -10,6 +10,7 @@ study code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -135,6 +136,20 @@ class UnscheduledVisit:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """A schedule value the registry text does not give: what it is and where it came from.
+
+    Pages show these as the study's choices, never as "the protocol"; a sponsor who has the full
+    protocol replaces the value and the note together.
+    """
+
+    #: The value, in words (e.g. "Data cut-off 2026-06-30").
+    what: str
+    #: Where it came from and why it is an assumption.
+    source: str
+
+
+@dataclass(frozen=True)
 class Schedule:
     """A study's visit schedule."""
 
@@ -151,4 +166,10 @@ class Schedule:
     #: Whether patients may enrol after some visits' windows have closed (a retrospective
     #: cohort); those visits are entered as history and never count as overdue.
     retrospective_entry: bool = False
+    #: The study's data cut-off: repeating and follow-up rules that stop at
+    #: ``StopEvent.DATA_CUT_OFF`` plan no visit targeted after this day. None: not set (a rule
+    #: that names the event then fails the system check).
+    data_cut_off: date | None = None
+    #: Values of this schedule the registry text does not give, with their source.
+    assumptions: tuple[Assumption, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from enrollment.models import Patient
 from trialsite.audit import AuditedModel, AuditedQuerySet
 from visits.crf.domain.ctcae import CtcaeTerm
+from visits.crf.domain.exposure import DISCONTINUED  # noqa: F401 (the dose level "stopped")
 from visits.models import Visit
 
 __all__ = [
@@ -384,8 +385,6 @@ class Chemistry(LabRecord):
 
 #: Days in a treatment cycle: every CDK4/6 inhibitor schedule here runs in 28-day cycles.
 CYCLE_DAYS = 28
-#: The dose level meaning the drug was stopped (the protocol's lowest level is not tolerated).
-DISCONTINUED = "discontinued"
 
 
 class Adherence(models.TextChoices):

@@ -11,10 +11,12 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from enrollment import services as enrollment_services
 from trialsite import access
 from trialsite.audit import audited_save, check_version, record_update, record_void
 from trialsite.monitoring.services import edit_checks_run
 from visits import services as visit_services
+from visits.crf.domain.exposure import records_a_dose
 from visits.crf.models import (
     DISCONTINUED,
     PATIENT_LISTS,
@@ -243,10 +245,21 @@ def _check_drug_exposure(visit, values):
 
 
 def drug_exposure_save(*, actor, visit, values, expected_version=None, reason=None):
-    """CDK4/6 inhibitor dose, days taken, interruption, reduction and endocrine adherence."""
-    return _visit_record_save(DrugExposure, actor=actor, visit=visit, values=values,
-                              expected_version=expected_version, reason=reason,
-                              check=_check_drug_exposure)
+    """CDK4/6 inhibitor dose, days taken, interruption, reduction and endocrine adherence.
+
+    The first dose recorded for an enrolled patient moves her on treatment (status follows the
+    data), recorded by the system user in the same transaction.
+    """
+    with transaction.atomic():
+        record = _visit_record_save(DrugExposure, actor=actor, visit=visit, values=values,
+                                    expected_version=expected_version, reason=reason,
+                                    check=_check_drug_exposure)
+        visit.patient = enrollment_services.patient_status_follow_dose(
+            patient=visit.patient,
+            dose_given=records_a_dose(record.dose_level, record.days_taken),
+            reason=(f"First dose recorded: study drug exposure of visit {visit.code}, cycle "
+                    f"from {record.cycle_start_date:%Y-%m-%d}"))
+    return record
 
 
 def _check_survival_status(visit, values):

@@ -1,8 +1,12 @@
-"""Schedule maths: planned dates and windows, window status, progression cut-off, re-dating.
+"""Schedule maths: planned dates and windows, window status, progression cut-off, re-dating,
+and who is still followed.
 
 Pure functions over a ``trialsite.protocols.schedule.Schedule``: dates come in as arguments
 (there is no clock), results are frozen dataclasses and StrEnums. Windows are inclusive at both
 ends: a visit on the first or the last day of its window is on time.
+
+Follow-up never stops early: a patient's schedule grows until death, withdrawal or the study's
+data cut-off (``is_followed``, ``rule_until``), whatever happened to the treatment.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
+from enrollment.domain.lifecycle import PatientStatus
 from trialsite.protocols.schedule import Numbering, Schedule, StopEvent
 
 # Enough occurrences of a repeating rule to check its codes for clashes: 100 quarterly visits
@@ -111,19 +116,43 @@ def horizon(schedule, today):
     return today + timedelta(days=schedule.materialise_ahead_days)
 
 
+#: Statuses of patients whose schedule still grows: enrolled, on treatment, and off treatment
+#: (a patient who stopped the drug is still followed: tumour assessments until progression,
+#: then survival). Off study (death, withdrawal, end of study) and screening states are not.
+FOLLOWED_STATUSES = frozenset({PatientStatus.ENROLLED, PatientStatus.ON_TREATMENT,
+                               PatientStatus.OFF_TREATMENT})
+
+
+def is_followed(status, *, death_date=None, withdrawal_date=None):
+    """Tell whether a patient's schedule still grows: not off study, not dead, not withdrawn."""
+    return (PatientStatus(status) in FOLLOWED_STATUSES and death_date is None
+            and withdrawal_date is None)
+
+
+def rule_until(schedule, rule, until):
+    """Return the last target date of ``rule``'s visits: ``until``, or the study's data
+    cut-off when it is earlier and the rule stops there (a visit on the cut-off day is
+    planned, the next day's is not)."""
+    if StopEvent.DATA_CUT_OFF in rule.until and schedule.data_cut_off is not None:
+        return min(until, schedule.data_cut_off)
+    return until
+
+
 def plan(schedule, anchor_date, until, *, progression_date=None):
     """Return the planned visits in date order, repeating visits up to ``until`` (inclusive).
 
     Fixed visits are always all planned; repeating visits are planned while their target date is
-    on or before ``until``. With ``progression_date``, the plan is cut off there as
-    ``cut_off_at_progression`` does: end of treatment and follow-up replace later visits.
+    on or before ``until`` (and the data cut-off, when the rule stops there). With
+    ``progression_date``, the plan is cut off there as ``cut_off_at_progression`` does: end of
+    treatment and follow-up replace later visits.
     """
     visits = [
         _planned(d, d.code, d.label, VisitKind.SCHEDULED, anchor_date + timedelta(days=d.day))
         for d in schedule.visits
     ]
     if schedule.repeat is not None:
-        visits.extend(_occurrences(schedule.repeat, VisitKind.REPEATING, anchor_date, until))
+        visits.extend(_occurrences(schedule.repeat, VisitKind.REPEATING, anchor_date,
+                                   rule_until(schedule, schedule.repeat, until)))
     visits = _chronological(visits)
     if progression_date is not None:
         cut = cut_off_at_progression(schedule, visits, progression_date, until)
@@ -213,10 +242,12 @@ def cancelled_after(planned, event_date, *, done_codes=frozenset(), kinds=ANCHOR
 
 
 def plan_follow_up(schedule, eot_target, until):
-    """Return the follow-up visits after an EOT targeted on ``eot_target``, up to ``until``."""
+    """Return the follow-up visits after an EOT targeted on ``eot_target``, up to ``until``
+    (and the data cut-off, when the rule stops there)."""
     if schedule.follow_up is None:
         return []
-    return list(_occurrences(schedule.follow_up, VisitKind.FOLLOW_UP, eot_target, until))
+    return list(_occurrences(schedule.follow_up, VisitKind.FOLLOW_UP, eot_target,
+                             rule_until(schedule, schedule.follow_up, until)))
 
 
 @dataclass(frozen=True)
@@ -312,6 +343,16 @@ def _rule_problems(name, rule):
     return problems
 
 
+def _cut_off_problems(schedule):
+    """A declared cut-off must stop something; a rule may name the cut-off before its date is
+    set (it then stops there once the sponsor declares it)."""
+    rules = (schedule.repeat, schedule.follow_up)
+    stopping = [rule for rule in rules if rule is not None and StopEvent.DATA_CUT_OFF in rule.until]
+    if schedule.data_cut_off is not None and not stopping:
+        return ["a data cut-off is declared but no repeating rule stops there"]
+    return []
+
+
 def _rule_windows(rule):
     """Return the first three occurrences' windows: later ones repeat the same spacing."""
     if rule.every_days <= 0:
@@ -341,6 +382,7 @@ def validate_schedule(schedule: Schedule) -> list[str]:
         problems.append("materialise_ahead_days must not be negative")
     if not schedule.visits and schedule.repeat is None:
         problems.append("the schedule plans no visits")
+    problems.extend(_cut_off_problems(schedule))
 
     codes = []
     for definition in schedule.visits:

@@ -130,7 +130,7 @@ def test_a_visit_date_outside_the_window_is_shown_as_a_deviation_not_refused(
     )
     assert response.status_code == 302
     page = coordinator_client.get(visit_url(patient, "BL")).content.decode()
-    assert "Protocol deviation" in page
+    assert "Outside the visit window" in page
     assert "BL on 2026-02-05 is 4 days after its window closed" in page
 
 

@@ -43,7 +43,9 @@ def test_icrg_quarterly_visits_start_at_month_6_and_stop_at_progression_death_wi
     repeat = ICRG.repeat
     assert (repeat.first_day, repeat.every_days) == (168, 84)
     assert (repeat.window_before, repeat.window_after) == (14, 14)
-    assert repeat.until == {StopEvent.PROGRESSION, StopEvent.DEATH, StopEvent.WITHDRAWAL}
+    assert repeat.until == {StopEvent.PROGRESSION, StopEvent.DEATH, StopEvent.WITHDRAWAL,
+                            StopEvent.DATA_CUT_OFF}
+    # Stopping treatment is not among them: tumour assessments go on until progression.
 
 
 def test_icrg_end_of_treatment_and_survival_follow_up_rules():
