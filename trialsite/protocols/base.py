@@ -35,6 +35,10 @@ class Drug:
     #: Allowed dose levels in mg, highest (starting) first; empty when dosing is not collected.
     dose_levels_mg: tuple[Decimal, ...] = ()
     regimen: str = ""
+    #: Length of a treatment cycle in days, and the most days of it the drug is taken
+    #: (palbociclib "3 weeks on, 1 week off": 21 of 28); 0 when dosing is not collected.
+    cycle_days: int = 0
+    max_days_on_per_cycle: int = 0
 
     @property
     def starting_dose_mg(self):

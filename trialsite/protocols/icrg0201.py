@@ -44,6 +44,9 @@ PROTOCOL = Protocol(
             drug_class=DrugClass.CDK46_INHIBITOR,
             dose_levels_mg=(Decimal("125"), Decimal("100"), Decimal("75")),
             regimen="once daily by mouth, 3 weeks on and 1 week off (28-day cycle)",
+            # Registry text: "125 mg daily per os (3 weeks on-1 week off)".
+            cycle_days=28,
+            max_days_on_per_cycle=21,
         ),
         Drug(
             code="LETROZOLE",
