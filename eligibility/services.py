@@ -8,7 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from eligibility.domain.engine import Verdict
-from eligibility.domain.screening import evaluate_stored, values_hash, with_registration
+from eligibility.domain.screening import (
+    evaluate_stored,
+    values_hash,
+    with_registration,
+    with_retired_answers,
+)
 from eligibility.models import Screening
 from enrollment import services as enrollment_services
 from enrollment.domain.lifecycle import PatientStatus
@@ -22,6 +27,7 @@ def current_values(screening_or_values, patient):
     values = screening_or_values
     if isinstance(screening_or_values, Screening):
         values = screening_or_values.values
+    values = with_retired_answers(values, patient.site.study.protocol.retired_answers)
     return with_registration(values, sex=patient.sex, birth_date=patient.birth_date,
                              consent_date=patient.consent_date)
 

@@ -148,6 +148,9 @@ class Protocol:
     #: Screening variables and eligibility criteria (``trialsite.protocols.criteria``).
     eligibility_variables: tuple = ()
     criteria: tuple = ()
+    #: Answers to retired screening questions still read from stored screenings
+    #: (``trialsite.protocols.criteria.RetiredAnswer``).
+    retired_answers: tuple = ()
     enrolment: EnrolmentPlan | None = None
     #: The visit schedule (``trialsite.protocols.schedule.Schedule``).
     schedule: object = None

@@ -98,6 +98,7 @@ PROTOCOL = Protocol(
     edit_checks=edit_checks.STANDARD_CHECKS,
     sample_plan=samples.SAMPLE_PLAN,
     example_candidate=eligibility.EXAMPLE_CANDIDATE,
+    retired_answers=eligibility.RETIRED_ANSWERS,
     example_failure=eligibility.EXAMPLE_FAILURE,
     # Objective response is the primary endpoint of this non-randomised phase II trial:
     # CR/PR need confirmation >= 4 weeks later; SD counts from 6 weeks after day 1.
