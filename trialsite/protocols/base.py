@@ -71,6 +71,12 @@ class EnrolmentPlan:
     #: Screening variable that says the patient needs ovarian function suppression (pre/peri-
     #: menopausal), or "" when the protocol does not ask.
     ovarian_suppression_variable: str = ""
+    #: Its codes for women who need ovarian function suppression with an aromatase inhibitor
+    #: (pre/peri-menopausal), the screening variable recording how they have it, and the code of
+    #: a surgical oophorectomy there (an LHRH analogue is ticked at enrolment instead).
+    suppression_needed_codes: tuple[str, ...] = ()
+    suppression_method_variable: str = ""
+    oophorectomy_code: str = ""
     #: Interventional studies start treatment after consent; an observational one may record a
     #: treatment that began before the patient consented (retrospective data).
     day1_on_or_after_consent: bool = True

@@ -93,6 +93,12 @@ PROTOCOL = Protocol(
         endocrine_drugs=("LETROZOLE", "ANASTROZOLE"),
         fixed_starting_dose=True,
         ovarian_suppression_variable="menopausal_status",
+        # Inclusion 2: "pre/peri-menopausal women with surgical oophorectomy (preferred) or
+        # analogs of LHRH"; the registry summary: AI "plus ovarian function suppression (OFS)
+        # for pre/peri-menopausal patients".
+        suppression_needed_codes=("PRE", "PERI"),
+        suppression_method_variable="ovarian_suppression",
+        oophorectomy_code="OOPHORECTOMY",
     ),
     schedule=schedule.SCHEDULE,
     edit_checks=edit_checks.STANDARD_CHECKS,
