@@ -46,6 +46,19 @@ class Drug:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """A value the protocol module uses that the registry text does not give, and its source.
+
+    Pages that show such a value name it as the sample plan's or the schedule's, never as "the
+    protocol's" (the registry text is the protocol we have).
+    """
+
+    what: str
+    value: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Site:
     """A participating site as the registry lists it (the database row is made from this)."""
 
@@ -154,6 +167,8 @@ class Protocol:
     #: Screening variables and eligibility criteria (``trialsite.protocols.criteria``).
     eligibility_variables: tuple = ()
     criteria: tuple = ()
+    #: Values the registry text does not give, each with where it came from.
+    assumptions: tuple[Assumption, ...] = ()
     #: Answers to retired screening questions still read from stored screenings
     #: (``trialsite.protocols.criteria.RetiredAnswer``).
     retired_answers: tuple = ()

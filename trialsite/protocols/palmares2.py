@@ -12,6 +12,7 @@ from trialsite.protocols import edit_checks
 from trialsite.protocols import palmares2_eligibility as eligibility
 from trialsite.protocols import palmares2_schedule as schedule
 from trialsite.protocols.base import (
+    Assumption,
     CodedItem,
     Drug,
     DrugClass,
@@ -117,6 +118,21 @@ PROTOCOL = Protocol(
     schedule=schedule.SCHEDULE,
     edit_checks=edit_checks.STANDARD_CHECKS,
     example_candidate=eligibility.EXAMPLE_CANDIDATE,
+    assumptions=(
+        Assumption(
+            "follow-up visits",
+            "every 91 days from the CDK4/6 inhibitor start, window +-30 days",
+            "ASSUMPTION: the registry text (NCT06805812) sets no visit schedule (observational, "
+            "routine care); trialsite's reading (shared ARCHITECTURE §2: follow-up every 3 "
+            "months), to be checked against the study's data collection plan",
+        ),
+        Assumption(
+            "line-1 exposure for severe toxicity",
+            "line 1 start to its stop plus 30 days",
+            "analysis convention (treatment-emergent window; issue 13 §5), not in the registry "
+            "text",
+        ),
+    ),
     example_failure=eligibility.EXAMPLE_FAILURE,
     # Response is not a primary endpoint of this observational study: RECIST 1.1 §4.6 does not
     # ask for confirmation of CR/PR then, and real-world records rarely have it.

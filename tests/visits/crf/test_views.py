@@ -346,6 +346,19 @@ def test_lab_page_shows_grades_and_a_prompt_that_prefills_the_adverse_event(
     assert form["start_date"].value() == date(2026, 2, 27)
 
 
+def test_a_low_site_lln_does_not_hide_grade_3_neutropenia_on_the_page(coordinator_client,
+                                                                      patient):
+    # Issue 13: ANC 0.9 G/L with a site LLN of 0.8 (benign ethnic neutropenia) is grade 3.
+    response = coordinator_client.post(
+        form_url(patient, "M1", "haematology"),
+        post_data(HAEMATOLOGY, sample_date="2026-02-27", neutrophils="0.9",
+                  neutrophils_lln="0.8", version=0),
+        follow=True)
+    page = response.content.decode()
+    assert "Neutrophils 0.90 G/L: grade 3 neutrophil count decreased" in page
+    assert "Grade 3 neutrophil count decreased: record an adverse event" in page
+
+
 def test_no_prompt_below_grade_3(coordinator_client, coordinator, patient):
     save("haematology", coordinator, visit_of(patient, "M1"), neutrophils=Decimal("1.2"))
     page = coordinator_client.get(form_url(patient, "M1", "haematology")).content.decode()
