@@ -23,7 +23,13 @@ from biosamples.domain.lifecycle import (
     TransitionRefused,
 )
 from biosamples.domain.manifest import ManifestError, parse_manifest
-from biosamples.domain.processing import Limits, ProcessingError, check_split, processing_timing
+from biosamples.domain.processing import (
+    Limits,
+    ProcessingError,
+    check_split,
+    first_dose_deviation,
+    processing_timing,
+)
 from biosamples.models import (
     Aliquot,
     AliquotResult,
@@ -136,14 +142,18 @@ def sample_record_draw(*, actor, visit, sample_code, drawn_at, drawn_by, tube_ty
     if not (drawn_by or "").strip():
         _refuse("drawn_by", "Say who drew the sample.")
     with transaction.atomic():
-        sample = audited_save(Sample(
+        sample = Sample(
             site=site, visit=visit, sample_code=sample_code, status=Sample.Status.COLLECTED,
             drawn_at=drawn_at, drawn_by=drawn_by.strip(),
             tube_type=(tube_type or sample_type.tube_type).strip(),
-        ), actor=actor, reason=reason)
+        )
+        _apply_deviations(sample, None)
+        audited_save(sample, actor=actor, reason=reason)
+        detail = f"{sample.tube_type}, drawn by {sample.drawn_by}"
+        if sample.deviation_text:
+            detail += f". Pre-analytical deviation: {sample.deviation_text}"
         _custody_save([_custody(actor=actor, sample=sample, action=CustodyEvent.Action.DRAWN,
-                                at=drawn_at, location=site.name,
-                                detail=f"{sample.tube_type}, drawn by {sample.drawn_by}")],
+                                at=drawn_at, location=site.name, detail=detail)],
                       actor=actor)
     return sample
 
@@ -172,19 +182,38 @@ def _timing(sample_type, *, drawn_at, centrifuge_started_at, frozen_at):
         return processing_timing(drawn_at=drawn_at, centrifuge_started_at=centrifuge_started_at,
                                  frozen_at=frozen_at, limits=Limits(
                                      sample_type.max_draw_to_centrifuge_minutes,
-                                     sample_type.max_draw_to_freeze_minutes))
+                                     sample_type.max_draw_to_freeze_minutes,
+                                     assumed=sample_type.assumed))
     except ProcessingError as exc:
         raise ValidationError({exc.field: str(exc)}) from None
 
 
-def _apply_timing(sample, timing):
-    """Store the delays and deviations on the sample; returns the fields it set."""
-    sample.draw_to_centrifuge_minutes = timing.draw_to_centrifuge_minutes
-    sample.draw_to_freeze_minutes = timing.draw_to_freeze_minutes
-    sample.deviations = [d.code for d in timing.deviations]
-    sample.deviation_text = "; ".join(d.message for d in timing.deviations)
-    return {"draw_to_centrifuge_minutes", "draw_to_freeze_minutes", "deviations",
-            "deviation_text"}
+def _draw_deviations(sample):
+    """Deviations of the draw itself: a pre-treatment sample drawn after the first dose (D1)."""
+    site, visit = sample.site, sample.visit
+    if sample.drawn_at is None:
+        return ()
+    sample_type = sample_plan_of(site).sample_type(sample.sample_code)
+    enrolment = getattr(visit.patient, "enrolment", None)
+    deviation = first_dose_deviation(
+        visit_code=visit.code, pre_treatment_visits=sample_type.pre_treatment_visits,
+        drawn_on=timezone.localtime(sample.drawn_at, ZoneInfo(site.time_zone)).date(),
+        first_dose_on=enrolment.day1 if enrolment is not None else None)
+    return (deviation,) if deviation else ()
+
+
+def _apply_deviations(sample, timing):
+    """Store the draw's deviations and, once processed, the delays and their deviations;
+    returns the fields it set."""
+    deviations = [*_draw_deviations(sample), *(timing.deviations if timing else ())]
+    sample.deviations = [d.code for d in deviations]
+    sample.deviation_text = "; ".join(d.message for d in deviations)
+    changed = {"deviations", "deviation_text"}
+    if timing is not None:
+        sample.draw_to_centrifuge_minutes = timing.draw_to_centrifuge_minutes
+        sample.draw_to_freeze_minutes = timing.draw_to_freeze_minutes
+        changed |= {"draw_to_centrifuge_minutes", "draw_to_freeze_minutes"}
+    return changed
 
 
 def sample_process(*, actor, sample, centrifuge_started_at, haemolysis, frozen_at,
@@ -216,7 +245,7 @@ def sample_process(*, actor, sample, centrifuge_started_at, haemolysis, frozen_a
         sample.frozen_at = frozen_at
         sample.aliquot_count = aliquot_count
         sample.aliquot_volume_ml = aliquot_volume_ml
-        _apply_timing(sample, timing)
+        _apply_deviations(sample, timing)
         audited_save(sample, actor=actor, reason=reason or "Sample processed")
         aliquots = bulk_create_audited(Aliquot, [
             Aliquot(site=site, sample=sample, number=n, volume_ml=aliquot_volume_ml,
@@ -302,11 +331,11 @@ def sample_correct(*, actor, sample, expected_version, reason, **values):
         for field, value in changes.items():
             setattr(sample, field, value)
         changed = set(changes)
-        if timing is not None:
-            changed |= _apply_timing(sample, timing)
+        if timing is not None or "drawn_at" in changes:
+            changed |= _apply_deviations(sample, timing)
         audited_save(sample, actor=actor, reason=reason.strip(), changed=changed)
         detail = "; ".join(details) + f". Reason: {reason.strip()}"
-        if sample.status == Sample.Status.PROCESSED:
+        if sample.status == Sample.Status.PROCESSED or "drawn_at" in changes:
             detail += (f". Deviation now: {sample.deviation_text}" if sample.deviation_text
                        else ". No pre-analytical deviation now")
         _custody_save([_custody(actor=actor, sample=sample,

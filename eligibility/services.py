@@ -8,7 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from eligibility.domain.engine import Verdict
-from eligibility.domain.screening import evaluate_stored, values_hash, with_registration
+from eligibility.domain.enrolment import ovarian_suppression_error
+from eligibility.domain.screening import (
+    evaluate_stored,
+    values_hash,
+    with_registration,
+    with_retired_answers,
+)
 from eligibility.models import Screening
 from enrollment import services as enrollment_services
 from enrollment.domain.lifecycle import PatientStatus
@@ -22,6 +28,7 @@ def current_values(screening_or_values, patient):
     values = screening_or_values
     if isinstance(screening_or_values, Screening):
         values = screening_or_values.values
+    values = with_retired_answers(values, patient.site.study.protocol.retired_answers)
     return with_registration(values, sex=patient.sex, birth_date=patient.birth_date,
                              consent_date=patient.consent_date)
 
@@ -152,7 +159,16 @@ def screening_enrol(*, actor, screening, cdk46i, cdk46i_start_dose_mg, endocrine
     refusal = enrolment_refusal(screening)
     if refusal:
         raise ValidationError(refusal)
-    plan = patient.site.study.protocol.enrolment
+    protocol = patient.site.study.protocol
+    plan = protocol.enrolment
+    try:
+        endocrine_drug = protocol.drug(endocrine)
+    except KeyError:
+        endocrine_drug = None  # refused by the enrolment service with the allowed drugs
+    error = ovarian_suppression_error(plan, screening.values, endocrine_drug,
+                                      bool(ovarian_suppression))
+    if error:
+        raise ValidationError({"ovarian_suppression": error})
     day1 = date.fromisoformat(screening.values[plan.day1_variable])
     return enrollment_services.patient_enrol(
         actor=actor, patient=patient, day1=day1, cdk46i=cdk46i,

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from eligibility import selectors, services
+from eligibility.domain.screening import with_retired_answers
 from eligibility.forms import ConfirmForm, ScreenFailureForm, ScreeningForm
 from eligibility.models import Screening
 from trialsite import access
@@ -15,10 +16,11 @@ from trialsite.forms import apply_service
 from trialsite.models import Role
 
 
-def _initial(screening):
+def _initial(screening, protocol):
     if screening is None:
         return {}
-    return {**screening.values, "version": screening.version}
+    values = with_retired_answers(screening.values, protocol.retired_answers)
+    return {**values, "version": screening.version}
 
 
 @login_required
@@ -29,7 +31,7 @@ def screening_page(request, subject_id):
     can_edit = access.can_enter_data(request.user, patient.site) and not patient.is_voided
     form = ScreeningForm(
         request.POST if request.method == "POST" else None,
-        initial=_initial(screening), protocol=protocol, with_reason=screening is not None,
+        initial=_initial(screening, protocol), protocol=protocol, with_reason=screening is not None,
     )
     conflict = None
     if request.method == "POST":

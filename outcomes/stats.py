@@ -90,12 +90,18 @@ def _finite(value):
 
 
 def kaplan_meier(durations, events, *, at_risk_times=(), level=0.95,
-                 median_ci=MedianCiMethod.LOG_LOG):
+                 median_ci=MedianCiMethod.LOG_LOG, entry=None):
     """Fit Kaplan–Meier to ``durations`` (days) and ``events`` (True: event, False: censored).
 
     The median's confidence interval is computed by ``median_ci``: Simon and Lee's limits
-    (``outcomes.domain.median_ci``) or lifelines' log(−log) limits. Returns a
-    ``KaplanMeier``, or None without subjects.
+    (``outcomes.domain.median_ci``) or lifelines' log(−log) limits.
+
+    ``entry``, if given, is each subject's delayed entry (days from the same origin): a subject
+    is at risk only after it (left truncation, as lifelines' ``entry``); the numbers at risk
+    shown count the subjects under observation at ``t`` (``entry <= t <= duration``). Simon and
+    Lee's limits are defined here for subjects at risk from the origin only: asked for with
+    delayed entries, they are refused rather than computed on the wrong risk sets.
+    Returns a ``KaplanMeier``, or None without subjects.
     """
     from lifelines import KaplanMeierFitter
     from lifelines.utils import median_survival_times
@@ -108,8 +114,15 @@ def kaplan_meier(durations, events, *, at_risk_times=(), level=0.95,
         return None
     if any(d < 0 for d in durations):
         raise ValueError("durations cannot be negative")
+    entries = None
+    if entry is not None:
+        entries = [float(e) for e in entry]
+        if len(entries) != len(durations):
+            raise ValueError("entry and durations differ in length")
+        if any(e < 0 or e > d for e, d in zip(entries, durations, strict=True)):
+            raise ValueError("each entry must be from 0 to its duration")
     kmf = KaplanMeierFitter(alpha=1 - level)
-    kmf.fit(durations, event_observed=events)
+    kmf.fit(durations, event_observed=events, entry=entries)
     curve = kmf.survival_function_.iloc[:, 0]
     steps = [(float(t), float(s)) for t, s in curve.items()]
     if not steps or steps[0][0] != 0.0:
@@ -126,9 +139,15 @@ def kaplan_meier(durations, events, *, at_risk_times=(), level=0.95,
 
     censored = tuple(sorted((d, survival.get(d, at(d)))
                             for d, e in zip(durations, events, strict=True) if not e))
-    at_risk = tuple((t, sum(1 for d in durations if d >= t)) for t in at_risk_times)
+    starts = entries or [0.0] * len(durations)
+    at_risk = tuple((t, sum(1 for d, e in zip(durations, starts, strict=True)
+                             if e <= t <= d))
+                    for t in at_risk_times)
     median = _finite(kmf.median_survival_time_)
     if MedianCiMethod(median_ci) is MedianCiMethod.SIMON_LEE:
+        if entries and any(entries):
+            raise ValueError("Simon and Lee's limits are computed for subjects at risk from the "
+                             "origin: none may enter late")
         interval = simon_lee_median(durations, events, level=level)
         lower, upper = interval.lower, interval.upper
     else:
@@ -184,3 +203,54 @@ def logrank(durations, events, groups):
     return LogRank(statistic=float(result.test_statistic),
                    degrees_of_freedom=int(result.degrees_of_freedom),
                    p_value=float(result.p_value), groups=len(set(groups)))
+
+
+def logrank_delayed_entry(durations, events, groups, entries):
+    """Log-rank test of equal survival across ``groups`` with delayed entry (left truncation).
+
+    The risk set at an event time ``t`` holds the subjects with ``entry < t <= duration``, the
+    convention lifelines' Kaplan–Meier uses with ``entry``; with every entry 0 this is the
+    ordinary log-rank test. At each distinct event time the observed and expected events of
+    every group and their hypergeometric covariance are summed, and the statistic is
+    ``(O - E)' V^-1 (O - E)`` over all groups but one, chi-square with ``groups - 1`` degrees of
+    freedom (Klein & Moeschberger, Survival Analysis, 2nd ed., §7.3 and §9.4 on left
+    truncation). None with fewer than two groups or no event at all.
+    """
+    import numpy as np
+    from scipy.stats import chi2
+
+    durations = [float(d) for d in durations]
+    events = [bool(e) for e in events]
+    entries = [float(e) for e in entries]
+    groups = list(groups)
+    if not len(durations) == len(events) == len(entries) == len(groups):
+        raise ValueError("durations, events, groups and entries differ in length")
+    labels = sorted(set(groups), key=str)
+    if len(labels) < 2 or not any(events):
+        return None
+    index = {label: k for k, label in enumerate(labels)}
+    k = len(labels)
+    observed_minus_expected = np.zeros(k)
+    variance = np.zeros((k, k))
+    for t in sorted({d for d, e in zip(durations, events, strict=True) if e}):
+        at_risk = np.zeros(k)
+        deaths = np.zeros(k)
+        for d, e, start, g in zip(durations, events, entries, groups, strict=True):
+            if start < t <= d:
+                at_risk[index[g]] += 1
+            if e and d == t:
+                deaths[index[g]] += 1
+        n, dead = at_risk.sum(), deaths.sum()
+        if n == 0:
+            continue
+        share = at_risk / n
+        observed_minus_expected += deaths - dead * share
+        if n > 1:
+            factor = dead * (n - dead) / (n - 1)
+            variance += factor * (np.diag(share) - np.outer(share, share))
+    reduced = variance[:-1, :-1]
+    difference = observed_minus_expected[:-1]
+    statistic = float(difference @ np.linalg.pinv(reduced) @ difference)
+    freedom = k - 1
+    return LogRank(statistic=statistic, degrees_of_freedom=freedom,
+                   p_value=float(chi2.sf(statistic, freedom)), groups=k)

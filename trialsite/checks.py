@@ -34,6 +34,8 @@ def protocol_errors(protocol):
             errors.append(f"{where}: {drug.code} has a dose level that is not positive")
         if list(levels) != sorted(set(levels), reverse=True):
             errors.append(f"{where}: {drug.code} dose levels must be distinct, highest first")
+        if drug.cycle_days < 0 or not 0 <= drug.max_days_on_per_cycle <= drug.cycle_days:
+            errors.append(f"{where}: {drug.code} days on drug must be 0 to its cycle length")
     site_codes = [s.code for s in protocol.sites]
     if len(site_codes) != len(set(site_codes)):
         errors.append(f"{where}: site codes are not unique")

@@ -511,6 +511,27 @@ def _endocrine_resistance(rule: EndocrineResistance, context: _Context) -> _Outc
     if setting != rule.relapse_code:
         return _Outcome(False, f"{setting_text}, not {_or((rule.de_novo_code, rule.relapse_code))}")
     dates = {n: context.get(n) for n in (rule.ht_start, rule.ht_end, rule.relapse)}
+    given = context.get(rule.adjuvant_given) if rule.adjuvant_given else None
+    if given == rule.no:
+        stated = tuple(n for n in (rule.ht_start, rule.ht_end) if dates[n] is not None)
+        if stated:
+            # Dates of a treatment said not to have been given: data to correct.
+            return _Outcome(None, (
+                f"{context.label(rule.adjuvant_given)}: {given}, yet "
+                f"{' and '.join(context.label(n) for n in stated)} given: check the answers"
+            ), (rule.adjuvant_given, *stated))
+        # ESO-ESMO ABC 4 defines primary and secondary endocrine resistance only after
+        # endocrine therapy: a relapse without adjuvant ET is endocrine-naive, not resistant.
+        naive = ("Relapse without adjuvant hormone therapy: endocrine-naive, neither primary "
+                 "nor secondary resistance (ESO-ESMO ABC)")
+        if prior is None:
+            return _Outcome(None, f"{naive}; missing: {prior_label}", (rule.prior_systemic,))
+        return _Outcome(True, f"{naive}; {prior_label}: {prior}")
+    if (rule.adjuvant_given and given is None
+            and dates[rule.ht_start] is None and dates[rule.ht_end] is None):
+        # Ask whether adjuvant HT was given before asking for its dates.
+        return context.missing(rule.adjuvant_given,
+                               *((rule.prior_systemic,) if prior is None else ()))
     absent = tuple(n for n, v in dates.items() if v is None)
     if absent:
         return context.missing(*absent, *((rule.prior_systemic,) if prior is None else ()))

@@ -32,6 +32,19 @@ def with_registration(values, *, sex, birth_date, consent_date):
             "consent_date": canonical(consent_date)}
 
 
+def with_retired_answers(values, retired):
+    """Return ``values`` with each retired answer carried into the question that replaced it.
+
+    Only when the replacement has no answer of its own; the retired value itself stays as
+    stored, so the record and its history still show what was answered at the time.
+    """
+    carried = dict(values)
+    for answer in retired:
+        if values.get(answer.variable) == answer.code and not values.get(answer.replacement):
+            carried[answer.replacement] = answer.replacement_code
+    return carried
+
+
 def evaluate_stored(variables, criteria, values):
     """Evaluate stored canonical values (they parse cleanly: they were validated on entry)."""
     parsed = parse_values(variables, values)

@@ -125,7 +125,10 @@ SURVIVAL_VARIABLES = (
     Var("pfs_line1_days", "PFS on the first line: days from day 1 to progression or death, or "
                           "to the last contact", "integer", unit="days"),
     Var("pfs_line1_event", "Progression or death (1), or censored (0)", "boolean"),
-    Var("severe_toxicity", "Any CTCAE grade >= 3 toxicity", "boolean"),
+    Var("severe_toxicity", "Any CTCAE grade >= 3 toxicity with onset during line-1 exposure "
+                           "(line start to line end + 30 days)", "boolean"),
+    Var("os_entry_days", "Delayed entry for OS: days from day 1 to study entry (consent), 0 "
+                         "when consent came first (left truncation)", "decimal", unit="days"),
 )
 
 
@@ -136,7 +139,7 @@ def survival_rows(user, filters):
         patient = row.patient
         yield (patient.site.study.code, patient.site.code, patient.subject_id, row.drug,
                row.os_days, int(row.os_event), row.pfs_days, int(row.pfs_event),
-               int(row.severe_toxicity))
+               int(row.severe_toxicity), row.os_entry_days)
 
 
 register(Dataset(

@@ -1,6 +1,8 @@
 """Survival and safety by CDK4/6 inhibitor, for every study: overall survival from day 1 (the
-CDK4/6 inhibitor start), progression-free survival on the first line, Kaplan–Meier curves per
-drug with a log-rank test between them, and the severe-toxicity rate per drug.
+CDK4/6 inhibitor start) with delayed entry at consent, progression-free survival on the first
+line, Kaplan–Meier curves per drug with a log-rank test between them, and the severe-toxicity
+rate per drug counting only toxicities with onset during line-1 exposure
+(``outcomes.realworld.domain.exposure``).
 
 Reads are batched over the patients (a fixed number of queries); the estimates come from
 ``outcomes.stats`` (lifelines).
@@ -12,6 +14,12 @@ from django.db.models import Max
 
 from outcomes import plots, stats
 from outcomes.models import StopReason, TreatmentLine
+from outcomes.realworld.domain.exposure import (
+    LINE_EXPOSURE_GRACE_DAYS,
+    delayed_entry_days,
+    line_exposure,
+    severe_during,
+)
 from visits.crf.models import AdverseEvent, SurvivalStatus
 from visits.models import Visit
 
@@ -27,7 +35,10 @@ class PatientSurvival:
     os_event: bool
     pfs_days: int
     pfs_event: bool
+    #: A CTCAE grade >= SEVERE_GRADE adverse event with onset during line-1 exposure.
     severe_toxicity: bool
+    #: Days from day 1 to study entry (consent): the patient is at risk for OS only after it.
+    os_entry_days: float = 0
 
 
 def _days(start, end):
@@ -45,9 +56,11 @@ def patient_survival(patients):
                          .values_list("visit__patient_id", "d"))
     first_lines = {line.patient_id: line for line in
                    TreatmentLine.objects.active().filter(patient_id__in=ids, number=1)}
-    severe = set(AdverseEvent.objects.active()
-                 .filter(patient_id__in=ids, grade__gte=SEVERE_GRADE)
-                 .values_list("patient_id", flat=True))
+    severe_onsets = {}
+    for patient_id, onset in (AdverseEvent.objects.active()
+                              .filter(patient_id__in=ids, grade__gte=SEVERE_GRADE)
+                              .values_list("patient_id", "start_date")):
+        severe_onsets.setdefault(patient_id, []).append(onset)
     rows = []
     for patient in patients:
         enrolment = patient.enrolment
@@ -61,15 +74,22 @@ def patient_survival(patients):
         if line is not None and line.stop_reason == StopReason.PROGRESSION:
             ends.append(line.stop_date)
         pfs_end = min((d for d in ends if d is not None), default=None)
+        # Line 1 as recorded; without a record (an interventional study), the CDK4/6 inhibitor
+        # runs from day 1 until progression, as the protocol gives it.
+        window = (line_exposure(line.start_date, line.stop_date) if line is not None
+                  else line_exposure(day1, enrolment.progression_date))
+        os_days = _days(day1, os_end)
+        os_event = patient.death_date is not None
         rows.append(PatientSurvival(
             patient=patient, drug=enrolment.cdk46i,
-            os_days=_days(day1, os_end), os_event=patient.death_date is not None,
+            os_days=os_days, os_event=os_event,
             pfs_days=_days(day1, pfs_end or last), pfs_event=pfs_end is not None,
-            severe_toxicity=patient.pk in severe))
+            severe_toxicity=severe_during(severe_onsets.get(patient.pk, ()), window),
+            os_entry_days=delayed_entry_days(day1, patient.consent_date, os_days, os_event)))
     return rows
 
 
-def _by_drug(rows, protocol, days, event, title):
+def _by_drug(rows, protocol, days, event, title, entry=None, note=""):
     groups = {}
     for row in rows:
         groups.setdefault(row.drug, []).append(row)
@@ -81,13 +101,31 @@ def _by_drug(rows, protocol, days, event, title):
     curves = []
     for code in codes:
         members = groups[code]
-        km = stats.kaplan_meier([getattr(r, days) for r in members],
-                                [getattr(r, event) for r in members], at_risk_times=ticks)
+        km = stats.kaplan_meier(
+            [getattr(r, days) for r in members], [getattr(r, event) for r in members],
+            at_risk_times=ticks,
+            entry=[getattr(r, entry) for r in members] if entry else None)
         curves.append((_name(protocol, code), km))
-    test = stats.logrank([getattr(r, days) for r in rows], [getattr(r, event) for r in rows],
-                         [r.drug for r in rows])
-    return {"curves": curves, "logrank": test, "title": title,
+    durations = [getattr(r, days) for r in rows]
+    events = [getattr(r, event) for r in rows]
+    if entry:
+        test = stats.logrank_delayed_entry(durations, events, [r.drug for r in rows],
+                                           [getattr(r, entry) for r in rows])
+    else:
+        test = stats.logrank(durations, events, [r.drug for r in rows])
+    return {"curves": curves, "logrank": test, "title": title, "note": note,
             "svg": plots.km_groups_plot(curves, title=title)}
+
+
+def _os_note(rows):
+    late = sum(1 for r in rows if r.os_entry_days > 0)
+    return (
+        "Delayed entry (left truncation): time runs from the CDK4/6 inhibitor start, but each "
+        "patient counts as at risk only from study entry (consent), since a death before "
+        f"consent could not have been observed; {late} of {len(rows)} "
+        f"patient{'s' if len(rows) != 1 else ''} entered after the start. The numbers at risk "
+        "and the log-rank test use the same risk sets."
+    )
 
 
 def _name(protocol, code):
@@ -111,11 +149,13 @@ def summary(patients, protocol):
     return {"survival": {
         "rows": rows,
         "os": _by_drug(rows, protocol, "os_days", "os_event",
-                       "Overall survival by CDK4/6 inhibitor"),
+                       "Overall survival by CDK4/6 inhibitor", entry="os_entry_days",
+                       note=_os_note(rows)),
         "pfs": _by_drug(rows, protocol, "pfs_days", "pfs_event",
                         "Progression-free survival on the first line by CDK4/6 inhibitor"),
         "safety": safety,
         "severe_grade": SEVERE_GRADE,
+        "exposure_grace_days": LINE_EXPOSURE_GRACE_DAYS,
     }}
 
 

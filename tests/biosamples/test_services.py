@@ -137,8 +137,9 @@ def test_processing_beyond_the_limits_stores_the_deviations(baseline, coordinato
     stored = Sample.objects.get(pk=sample.pk)
     assert stored.deviations == ["centrifuge_delay", "freeze_delay"]
     assert stored.deviation_text == (
-        "Centrifugation started 2 h 30 min after the draw; the protocol allows 2 h; "
-        "Aliquots frozen 5 h after the draw; the protocol allows 4 h")
+        "Centrifugation started 2 h 30 min after the draw; the sample plan allows 2 h (an "
+        "assumed limit: the registry text gives none); Aliquots frozen 5 h after the draw; the "
+        "sample plan allows 4 h (an assumed limit: the registry text gives none)")
     assert "Pre-analytical deviation" in CustodyEvent.objects.get(
         sample=sample, action="processed").detail
 
@@ -565,3 +566,31 @@ def test_discarding_an_aliquot_frees_its_position_and_ends_it(stored, coordinato
                                                   row=2, column=1)):
         with pytest.raises(ValidationError, match="discarded"):
             action()
+
+
+def test_a_baseline_drawn_after_the_first_dose_is_a_pre_analytical_deviation(baseline,
+                                                                            coordinator):
+    # ICRG0201: the baseline is drawn "at enrolment", before palbociclib starts on D1.
+    assert baseline.target_date == baseline.patient.enrolment.day1  # BL is on D1
+    late = drawn_at(baseline) + timedelta(days=2)
+    sample = draw(baseline, coordinator, drawn_at=late)
+    stored = Sample.objects.get(pk=sample.pk)
+    assert stored.deviations == ["baseline_after_first_dose"]
+    assert "2 days after the first dose on D1" in stored.deviation_text
+    assert "not a pre-treatment sample" in CustodyEvent.objects.get(
+        sample=sample, action="drawn").detail
+    processed = process(stored, coordinator, centrifuge_after=150)
+    assert Sample.objects.get(pk=processed.pk).deviations == [
+        "baseline_after_first_dose", "centrifuge_delay"]
+
+
+def test_a_baseline_drawn_on_d1_is_no_deviation_and_a_corrected_late_time_becomes_one(
+        baseline, coordinator):
+    assert baseline.target_date == baseline.patient.enrolment.day1  # BL is on D1
+    on_d1 = drawn_at(baseline)
+    sample = draw(baseline, coordinator, drawn_at=on_d1)
+    assert sample.deviations == []
+    corrected = services.sample_correct(
+        actor=coordinator, sample=sample, expected_version=sample.version,
+        reason="Wrong day entered", drawn_at=on_d1 + timedelta(days=1))
+    assert corrected.deviations == ["baseline_after_first_dose"]

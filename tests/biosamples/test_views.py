@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from biosamples import services
 from biosamples.models import Aliquot, AliquotResult, Sample, Shipment
-from tests.biosamples.conftest import LB, draw, process
+from tests.biosamples.conftest import LB, draw, drawn_at, process
 from tests.biosamples.test_services import received, results_csv, shipped
 from tests.visits.crf.test_services import visit_of
 from trialsite.models import Role
@@ -118,6 +118,28 @@ def test_processing_page_creates_aliquots_and_shows_the_deviation(coordinator_cl
     assert f"{baseline.patient.subject_id}-BL-LB-04" in body
     visit_page = coordinator_client.get(visit_url(baseline.patient)).content.decode()
     assert "pre-analytical deviation" in visit_page
+    assert "the protocol allows" not in body
+
+
+def test_a_late_baseline_draw_shows_as_a_pre_analytical_deviation(coordinator_client, baseline,
+                                                                  coordinator):
+    assert baseline.target_date == baseline.patient.enrolment.day1  # BL is on D1
+    late = drawn_at(baseline) + timedelta(days=3)
+    sample = draw(baseline, coordinator, drawn_at=late)
+    body = coordinator_client.get(reverse("sample-process", args=[sample.pk])).content.decode()
+    assert "Pre-analytical deviation:</strong> Baseline sample drawn" in body
+    assert "3 days after the first dose on D1" in body
+    visit_page = coordinator_client.get(visit_url(baseline.patient)).content.decode()
+    assert "pre-analytical deviation" in visit_page
+
+
+def test_sample_pages_call_the_assumed_values_the_sample_plans(coordinator_client, baseline,
+                                                               coordinator):
+    sample = draw(baseline, coordinator)
+    body = coordinator_client.get(reverse("sample-process", args=[sample.pk])).content.decode()
+    assert "Sample plan: 4 aliquots of 0.5 mL" in body
+    assert "assumed: the registry text gives no tube, processing limits or aliquots" in body
+    assert "Protocol: " not in body
 
 
 def test_the_label_sheet_is_a_pdf_with_the_labels(coordinator_client, processed, patient):

@@ -152,3 +152,38 @@ def test_screening_and_casebook_pages_cost_the_same_for_1_and_25_versions(
                                             reason=f"weight {i}")
     assert [_queries(coordinator_client, url) for url in urls] == before
     assert before[1] <= 12  # + the casebook signature; 3 of them save the session
+
+
+def test_the_page_asks_the_protocols_other_cancer_and_exclusion_10_questions(
+        coordinator_client, world):
+    url = reverse("screening", args=[world.patient_a1.subject_id])
+    page = coordinator_client.get(url).content.decode()
+    assert "History of another cancer" in page
+    assert "in situ carcinoma of the cervix, cured" in page
+    assert "basal-cell skin carcinoma, cured" in page
+    for label in ("Clinically significant cardiovascular disease at baseline",
+                  "Interstitial lung disease, past or at baseline",
+                  "Acute urinary infection at baseline",
+                  "Ongoing haemorrhagic cystitis at baseline"):
+        assert label in page
+    assert "Other cancer not considered cured" not in page
+
+
+def test_a_cured_colon_cancer_is_not_eligible(coordinator_client, world):
+    url = reverse("screening", args=[world.patient_a1.subject_id])
+    response = coordinator_client.post(url, form_data(world.patient_a1, other_cancer="OTHER"),
+                                       follow=True)
+    assert "Screening saved: Not eligible" in response.content.decode()
+    assert Screening.objects.get(patient=world.patient_a1).failed_criteria == ["EXC08"]
+
+
+def test_a_screening_saved_with_the_retired_question_stays_readable(coordinator_client, world,
+                                                                    coordinator):
+    patient = world.patient_a1
+    old = {k: v for k, v in form_data(patient).items() if k != "other_cancer"}
+    services.screening_save(actor=coordinator, patient=patient,
+                            values={**old, "other_cancer_history": "Y"})
+    response = coordinator_client.get(reverse("screening", args=[patient.subject_id]))
+    assert response.context["form"]["other_cancer"].value() == "OTHER"
+    assert response.context["evaluation"].result("EXC08").status.value == "NOT_MET"
+    assert Screening.objects.get(patient=patient).values["other_cancer_history"] == "Y"

@@ -118,3 +118,21 @@ def test_casebook_and_home_cost_the_same_for_1_and_25_visits(coordinator_client,
     # + the samples panel and the casebook signature, one query each; 3 of them save the
     # session (one UPDATE in production, in a savepoint under the test transaction).
     assert before[0] <= 13
+
+
+def test_enrol_page_refuses_an_aromatase_inhibitor_without_ovarian_suppression(
+        coordinator_client, world, coordinator):
+    premenopausal = {"menopausal_status": "PRE", "ovarian_suppression": "LHRH"}
+    screening = screen(world.patient_a1, actor=coordinator, **premenopausal)
+    screening = eligibility_services.screening_confirm(
+        actor=world.users[Role.INVESTIGATOR], screening=screening,
+        password="correct-horse-battery")
+    url = reverse("enrol", args=[world.patient_a1.subject_id])
+    data = {"version": screening.version, "cdk46i": "PALBOCICLIB",
+            "cdk46i_start_dose_mg": "125", "endocrine": "LETROZOLE"}
+    response = coordinator_client.post(url, data)
+    errors = response.context["form"].errors
+    assert "only with ovarian function suppression" in errors["ovarian_suppression"][0]
+    assert not Enrolment.objects.filter(patient=world.patient_a1).exists()
+    coordinator_client.post(url, {**data, "ovarian_suppression": "on"})
+    assert Enrolment.objects.get(patient=world.patient_a1).ovarian_suppression is True

@@ -35,10 +35,27 @@ class Drug:
     #: Allowed dose levels in mg, highest (starting) first; empty when dosing is not collected.
     dose_levels_mg: tuple[Decimal, ...] = ()
     regimen: str = ""
+    #: Length of a treatment cycle in days, and the most days of it the drug is taken
+    #: (palbociclib "3 weeks on, 1 week off": 21 of 28); 0 when dosing is not collected.
+    cycle_days: int = 0
+    max_days_on_per_cycle: int = 0
 
     @property
     def starting_dose_mg(self):
         return self.dose_levels_mg[0] if self.dose_levels_mg else None
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A value the protocol module uses that the registry text does not give, and its source.
+
+    Pages that show such a value name it as the sample plan's or the schedule's, never as "the
+    protocol's" (the registry text is the protocol we have).
+    """
+
+    what: str
+    value: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,12 @@ class EnrolmentPlan:
     #: Screening variable that says the patient needs ovarian function suppression (pre/peri-
     #: menopausal), or "" when the protocol does not ask.
     ovarian_suppression_variable: str = ""
+    #: Its codes for women who need ovarian function suppression with an aromatase inhibitor
+    #: (pre/peri-menopausal), the screening variable recording how they have it, and the code of
+    #: a surgical oophorectomy there (an LHRH analogue is ticked at enrolment instead).
+    suppression_needed_codes: tuple[str, ...] = ()
+    suppression_method_variable: str = ""
+    oophorectomy_code: str = ""
     #: Interventional studies start treatment after consent; an observational one may record a
     #: treatment that began before the patient consented (retrospective data).
     day1_on_or_after_consent: bool = True
@@ -192,6 +215,11 @@ class Protocol:
     #: Screening variables and eligibility criteria (``trialsite.protocols.criteria``).
     eligibility_variables: tuple = ()
     criteria: tuple = ()
+    #: Values the registry text does not give, each with where it came from.
+    assumptions: tuple[Assumption, ...] = ()
+    #: Answers to retired screening questions still read from stored screenings
+    #: (``trialsite.protocols.criteria.RetiredAnswer``).
+    retired_answers: tuple = ()
     enrolment: EnrolmentPlan | None = None
     #: The visit schedule (``trialsite.protocols.schedule.Schedule``).
     schedule: object = None

@@ -335,21 +335,42 @@ class EndocrineResistance:
     ht_start: str
     ht_end: str
     relapse: str
+    #: Y/N variable saying whether adjuvant hormone therapy was given ("" when not asked): a
+    #: relapse without it is endocrine-naive, neither primary nor secondary resistance.
+    adjuvant_given: str = ""
     de_novo_code: str = "DE_NOVO"
     relapse_code: str = "RELAPSE"
     yes: str = "Y"
+    no: str = "N"
     primary_years: int = 2
     secondary_months: int = 12
 
     @property
     def variables(self) -> tuple[str, ...]:
-        return (self.setting, self.prior_systemic, self.ht_start, self.ht_end, self.relapse)
+        given = (self.adjuvant_given,) if self.adjuvant_given else ()
+        return (self.setting, self.prior_systemic, *given, self.ht_start, self.ht_end,
+                self.relapse)
 
 
 type Rule = (
     Compare | AllOf | AnyOf | NotYes | RatioToLimit | CreatinineOrClearance | Her2Negative
     | AllNegative | MinAge | DatesInOrder | DateNotWithin | MinInterval | EndocrineResistance
 )
+
+
+@dataclass(frozen=True)
+class RetiredAnswer:
+    """An answer to a screening question the protocol no longer asks, and what it still says.
+
+    Stored screenings keep the retired ``variable`` as saved; when its value is ``code`` and the
+    ``replacement`` variable has no answer yet, it is read as ``replacement_code``.
+    """
+
+    variable: str
+    label: str
+    code: str
+    replacement: str
+    replacement_code: str
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from trialsite.protocols import icrg0201_eligibility as eligibility
 from trialsite.protocols import icrg0201_samples as samples
 from trialsite.protocols import icrg0201_schedule as schedule
 from trialsite.protocols.base import (
+    Assumption,
     Drug,
     DrugClass,
     EnrolmentPlan,
@@ -48,6 +49,9 @@ PROTOCOL = Protocol(
             drug_class=DrugClass.CDK46_INHIBITOR,
             dose_levels_mg=(Decimal("125"), Decimal("100"), Decimal("75")),
             regimen="once daily by mouth, 3 weeks on and 1 week off (28-day cycle)",
+            # Registry text: "125 mg daily per os (3 weeks on-1 week off)".
+            cycle_days=28,
+            max_days_on_per_cycle=21,
         ),
         Drug(
             code="LETROZOLE",
@@ -94,11 +98,43 @@ PROTOCOL = Protocol(
         endocrine_drugs=("LETROZOLE", "ANASTROZOLE"),
         fixed_starting_dose=True,
         ovarian_suppression_variable="menopausal_status",
+        # Inclusion 2: "pre/peri-menopausal women with surgical oophorectomy (preferred) or
+        # analogs of LHRH"; the registry summary: AI "plus ovarian function suppression (OFS)
+        # for pre/peri-menopausal patients".
+        suppression_needed_codes=("PRE", "PERI"),
+        suppression_method_variable="ovarian_suppression",
+        oophorectomy_code="OOPHORECTOMY",
     ),
     schedule=schedule.SCHEDULE,
     edit_checks=edit_checks.STANDARD_CHECKS,
     sample_plan=samples.SAMPLE_PLAN,
     example_candidate=eligibility.EXAMPLE_CANDIDATE,
+    retired_answers=eligibility.RETIRED_ANSWERS,
+    assumptions=(
+        Assumption(
+            "visit windows",
+            "screening days -28..-1; BL day 0..+3; M1, M2 -3..+7 days; M3 +-7; quarterly visits "
+            "+-14; end of treatment within 30 days of progression; survival follow-up every 84 "
+            "days +-14",
+            "ASSUMPTION: the registry text gives only the cadence (at enrolment, monthly for "
+            "three months, then every three months); windows are trialsite's reading "
+            "(shared ARCHITECTURE §2), to be checked against the full protocol's schedule of "
+            "assessments",
+        ),
+        Assumption(
+            "liquid-biopsy tube, processing limits and aliquots",
+            "one 10 mL K2-EDTA tube; centrifuged within 2 h and frozen at -80 °C within 4 h of "
+            "the draw; 4 aliquots of 0.5 mL",
+            "ASSUMPTION: not in the registry text; trialsite's sample-handling plan "
+            "(icrg0201_samples.SAMPLE_PLAN), pending the central laboratory's manual or the "
+            "sponsor's instructions",
+        ),
+        Assumption(
+            "days on palbociclib per cycle",
+            "at most 21 of each 28-day cycle",
+            "registry text: \"125 mg daily per os (3 weeks on-1 week off)\"",
+        ),
+    ),
     example_failure=eligibility.EXAMPLE_FAILURE,
     # Objective response is the primary endpoint of this non-randomised phase II trial:
     # CR/PR need confirmation >= 4 weeks later; SD counts from 6 weeks after day 1.

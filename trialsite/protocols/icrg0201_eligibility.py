@@ -31,6 +31,7 @@ from trialsite.protocols.criteria import (
     NotYes,
     Op,
     RatioToLimit,
+    RetiredAnswer,
     Variable,
 )
 
@@ -73,6 +74,8 @@ VARIABLES: tuple[Variable, ...] = (
     V.of_codes("disease_setting", "Disease setting", Choice("DE_NOVO", "de novo advanced"),
                Choice("RELAPSE", "relapse after early breast cancer")),
     V.yes_no("prior_systemic_for_advanced", "Prior systemic treatment for advanced disease"),
+    V.yes_no("adjuvant_ht", "Adjuvant hormone therapy received",
+             help_text="For a relapse: N when no adjuvant hormone therapy was given"),
     V.of_date("adjuvant_ht_start", "Adjuvant hormone therapy start"),
     V.of_date("adjuvant_ht_end", "Adjuvant hormone therapy end"),
     V.of_date("relapse_date", "Relapse date"),
@@ -108,10 +111,25 @@ VARIABLES: tuple[Variable, ...] = (
     V.of_codes("hbv", "HBV", "NEGATIVE", "POSITIVE", "NOT_DONE"),
     V.of_codes("hcv", "HCV", "NEGATIVE", "POSITIVE", "NOT_DONE"),
     V.yes_no("bilateral_breast_cancer", "Bilateral breast cancer"),
-    V.yes_no("other_cancer_history", "Other cancer not considered cured",
-             help_text="Cured in situ cervical cancer or basal cell skin cancer count as N"),
+    V.of_codes(
+        "other_cancer", "History of another cancer",
+        Choice("NONE", "none"),
+        Choice("CERVIX_IN_SITU_CURED", "in situ carcinoma of the cervix, cured"),
+        Choice("BASAL_CELL_CURED", "basal-cell skin carcinoma, cured"),
+        Choice("OTHER", "any other cancer, cured or not"),
+        help_text="Any cancer other than this breast cancer; only a cured in situ cervical "
+                  "carcinoma or a cured basal-cell skin carcinoma is allowed",
+    ),
     V.yes_no("incompatible_disease", "Other disease incompatible with the protocol"),
     V.yes_no("organ_failure", "Heart, kidney, marrow, respiratory or liver failure"),
+    V.yes_no("cardiovascular_disease", "Clinically significant cardiovascular disease at baseline",
+             help_text="Myocardial infarction, unstable angina, symptomatic congestive heart "
+                       "failure, serious uncontrolled cardiac arrhythmia"),
+    V.yes_no("interstitial_lung_disease", "Interstitial lung disease, past or at baseline",
+             help_text="History of interstitial lung disease (e.g. pneumonitis, pulmonary "
+                       "fibrosis) or evidence of it at baseline"),
+    V.yes_no("acute_urinary_infection", "Acute urinary infection at baseline"),
+    V.yes_no("haemorrhagic_cystitis", "Ongoing haemorrhagic cystitis at baseline"),
     V.yes_no("uncontrolled_diabetes", "Uncontrolled diabetes"),
     V.yes_no("cns_disease", "Symptomatic or progressive CNS disorder"),
     V.yes_no("psychiatric_disorder", "Significant psychiatric abnormality"),
@@ -204,12 +222,19 @@ CRITERIA: tuple[Criterion, ...] = (
         "sensitivity to adjuvant HT (relapse > 12 months after completion of adjuvant HT).",
         EndocrineResistance(
             "disease_setting", "prior_systemic_for_advanced",
-            "adjuvant_ht_start", "adjuvant_ht_end", "relapse_date",
+            "adjuvant_ht_start", "adjuvant_ht_end", "relapse_date", adjuvant_given="adjuvant_ht",
         ),
         note=(
             "Relapse on adjuvant HT (relapse date ≤ its end) before the 2nd anniversary of its "
             "start is primary resistance and fails; on or after it, or up to the 12-month "
-            "anniversary of the end, secondary resistance; later, sensitivity."
+            "anniversary of the end, secondary resistance; later, sensitivity. A relapse "
+            "without adjuvant HT is endocrine-naive: the ESO-ESMO ABC definitions (4th "
+            "consensus, Cardoso et al., Ann Oncol 2018) define primary and secondary resistance "
+            "only for patients who received endocrine therapy, so it is neither; the inclusion "
+            "excludes only primary resistance (its branches are secondary resistance or "
+            "sensitivity) and ABC 4 recommends a CDK4/6 inhibitor with an AI for patients "
+            "naive or pre-exposed to ET. It passes, as sensitivity does, without prior systemic "
+            "treatment for advanced disease."
         ),
     ),
     Criterion(
@@ -307,18 +332,33 @@ CRITERIA: tuple[Criterion, ...] = (
         Compare("measurable_or_evaluable", Op.EQ, "Y"),
     ),
     _judgement("EXC07", "Bilateral breast cancer.", "bilateral_breast_cancer"),
-    _judgement(
-        "EXC08", "Patients with a history of other cancer, except in situ cervical cancer or "
-        "baso-cellular skin cancer, considered cured.", "other_cancer_history",
+    Criterion(
+        "EXC08", EXCLUSION,
+        "Patients with a history of other cancer, except in situ cervical cancer or "
+        "baso-cellular skin cancer, considered cured.",
+        Compare("other_cancer", Op.IN, ("NONE", "CERVIX_IN_SITU_CURED", "BASAL_CELL_CURED")),
+        note=(
+            "Any other cancer excludes, cured or not; the only exceptions are an in situ "
+            "carcinoma of the cervix or a basal-cell skin carcinoma, each considered cured."
+        ),
     ),
     _judgement(
         "EXC09", "Patient has another disease, which is deemed incompatible with the inclusion "
         "in the protocol.", "incompatible_disease",
     ),
-    _judgement(
-        "EXC10", "Heart, kidney, medullary, respiratory or liver failure (including clinically "
-        "significant cardiovascular disease, interstitial lung disease, acute urinary infection "
-        "or ongoing hemorrhagic cystitis at baseline).", "organ_failure",
+    Criterion(
+        "EXC10", EXCLUSION,
+        "Heart, kidney, medullary, respiratory or liver failure. Clinically significant "
+        "cardiovascular disease (including myocardial infarction, unstable angina, symptomatic "
+        "congestive heart failure, serious uncontrolled cardiac arrhythmia) at baseline. "
+        "History of interstitial lung disease e.g. pneumonitis or pulmonary fibrosis or "
+        "evidence of interstitial lung disease at baseline. Acute urinary infection, ongoing "
+        "hemorrhagic cystitis at baseline.",
+        AllOf(tuple(NotYes(name) for name in (
+            "organ_failure", "cardiovascular_disease", "interstitial_lung_disease",
+            "acute_urinary_infection", "haemorrhagic_cystitis",
+        ))),
+        note="Each condition the item names is asked on its own; a yes to any excludes.",
     ),
     _judgement("EXC11", "Uncontrolled diabetes.", "uncontrolled_diabetes"),
     _judgement(
@@ -374,6 +414,7 @@ EXAMPLE_CANDIDATE = {
     "stage": "IV",
     "disease_setting": "DE_NOVO",
     "prior_systemic_for_advanced": "N",
+    "adjuvant_ht": "",
     "adjuvant_ht_start": "",
     "adjuvant_ht_end": "",
     "relapse_date": "",
@@ -406,9 +447,13 @@ EXAMPLE_CANDIDATE = {
     "hbv": "NEGATIVE",
     "hcv": "NEGATIVE",
     "bilateral_breast_cancer": "N",
-    "other_cancer_history": "N",
+    "other_cancer": "NONE",
     "incompatible_disease": "N",
     "organ_failure": "N",
+    "cardiovascular_disease": "N",
+    "interstitial_lung_disease": "N",
+    "acute_urinary_infection": "N",
+    "haemorrhagic_cystitis": "N",
     "uncontrolled_diabetes": "N",
     "cns_disease": "N",
     "psychiatric_disorder": "N",
@@ -420,3 +465,12 @@ EXAMPLE_CANDIDATE = {
 
 #: What makes the example fail (a neutrophil count below the limit of INC10).
 EXAMPLE_FAILURE = {"neutrophils_g_l": "1.2"}
+
+#: Answers to questions no longer asked, carried into the question that replaced them where the
+#: old answer means the same (screenings saved before keep their stored values and history).
+#: "Other cancer not considered cured: Y" is another cancer; its "N" admitted a cured colon
+#: cancer, which the protocol excludes, so "N" carries nothing and the question is asked again.
+RETIRED_ANSWERS = (
+    RetiredAnswer("other_cancer_history", "Other cancer not considered cured", "Y",
+                  "other_cancer", "OTHER"),
+)

@@ -1,10 +1,18 @@
-"""ICRG0201 sample plan, as read from the protocol.
+"""ICRG0201 sample plan.
 
-One 10 mL K2-EDTA tube per liquid-biopsy time point; centrifugation within 2 h of the draw;
-plasma split into 4 aliquots of 0.5 mL, frozen at -80 °C within 4 h of the draw; stored in the
-site's freezer boxes and shipped frozen on dry ice to the central quantum-optics laboratory, with
-a subset to the Raman benchmark laboratory. A delay beyond either limit is a pre-analytical
-deviation: recorded and flagged, never hidden.
+From the registry text (NCT05190094): liquid biopsies (blood) for plasma molecular
+fingerprinting "at enrolment, each month for the first three months and then every three months
+until relapse", analysed by the central quantum-optics laboratory, with a Raman spectroscopy
+benchmark.
+
+ASSUMPTIONS (the registry text gives none of these): one 10 mL K2-EDTA tube per time point;
+centrifugation within 2 h of the draw; plasma split into 4 aliquots of 0.5 mL, frozen at -80 °C
+within 4 h of the draw; shipped frozen on dry ice. Source: trialsite's sample-handling plan
+(shared ARCHITECTURE §2, usual plasma practice for circulating-analyte work), to be replaced by
+the central laboratory's manual or the sponsor's instructions. Pages and deviation messages say
+"the sample plan", with ``assumption_source``, never "the protocol". A delay beyond either limit
+is a pre-analytical deviation: recorded and flagged, never hidden. The baseline is drawn "at
+enrolment", before the first dose on D1: a baseline drawn after D1 is a deviation too.
 """
 
 from decimal import Decimal
@@ -24,6 +32,11 @@ SAMPLE_PLAN = SamplePlan(
             default_aliquot_count=4,
             default_aliquot_volume_ml=Decimal("0.5"),
             storage_temperature_c=-80,
+            pre_treatment_visits=("BL",),
+            assumption_source=(
+                "assumed: the registry text gives no tube, processing limits or aliquots; "
+                "trialsite's sample-handling plan, pending the central laboratory's manual"
+            ),
         ),
     ),
     labs=(

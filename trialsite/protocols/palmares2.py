@@ -12,6 +12,7 @@ from trialsite.protocols import edit_checks
 from trialsite.protocols import palmares2_eligibility as eligibility
 from trialsite.protocols import palmares2_schedule as schedule
 from trialsite.protocols.base import (
+    Assumption,
     CodedItem,
     Drug,
     DrugClass,
@@ -72,13 +73,13 @@ PROTOCOL = Protocol(
     drugs=(
         Drug("PALBOCICLIB", "Palbociclib", DrugClass.CDK46_INHIBITOR,
              (Decimal("125"), Decimal("100"), Decimal("75")),
-             "once daily, 3 weeks on and 1 week off"),
+             "once daily, 3 weeks on and 1 week off", cycle_days=28, max_days_on_per_cycle=21),
         Drug("RIBOCICLIB", "Ribociclib", DrugClass.CDK46_INHIBITOR,
              (Decimal("600"), Decimal("400"), Decimal("200")),
-             "once daily, 3 weeks on and 1 week off"),
+             "once daily, 3 weeks on and 1 week off", cycle_days=28, max_days_on_per_cycle=21),
         Drug("ABEMACICLIB", "Abemaciclib", DrugClass.CDK46_INHIBITOR,
              (Decimal("150"), Decimal("100"), Decimal("50")),
-             "twice daily, continuous"),
+             "twice daily, continuous", cycle_days=28, max_days_on_per_cycle=28),
         Drug("LETROZOLE", "Letrozole", DrugClass.AROMATASE_INHIBITOR, (Decimal("2.5"),)),
         Drug("ANASTROZOLE", "Anastrozole", DrugClass.AROMATASE_INHIBITOR, (Decimal("1"),)),
         Drug("EXEMESTANE", "Exemestane", DrugClass.AROMATASE_INHIBITOR, (Decimal("25"),)),
@@ -121,6 +122,21 @@ PROTOCOL = Protocol(
     schedule=schedule.SCHEDULE,
     edit_checks=edit_checks.STANDARD_CHECKS,
     example_candidate=eligibility.EXAMPLE_CANDIDATE,
+    assumptions=(
+        Assumption(
+            "follow-up visits",
+            "every 91 days from the CDK4/6 inhibitor start, window +-30 days",
+            "ASSUMPTION: the registry text (NCT06805812) sets no visit schedule (observational, "
+            "routine care); trialsite's reading (shared ARCHITECTURE §2: follow-up every 3 "
+            "months), to be checked against the study's data collection plan",
+        ),
+        Assumption(
+            "line-1 exposure for severe toxicity",
+            "line 1 start to its stop plus 30 days",
+            "analysis convention (treatment-emergent window; issue 13 §5), not in the registry "
+            "text",
+        ),
+    ),
     example_failure=eligibility.EXAMPLE_FAILURE,
     # Response is not a primary endpoint of this observational study: RECIST 1.1 §4.6 does not
     # ask for confirmation of CR/PR then, and real-world records rarely have it.

@@ -30,6 +30,15 @@ class SampleType:
     storage_temperature_c: int = -80
     #: Largest number of aliquots one sample may be split into.
     max_aliquot_count: int = 12
+    #: Visits whose sample must be drawn before the first dose (pre-treatment baseline).
+    pre_treatment_visits: tuple[str, ...] = ()
+    #: Where the tube, limits and aliquots come from when the registry text does not give
+    #: them, shown wherever they are; "" when they are the registry's own values.
+    assumption_source: str = ""
+
+    @property
+    def assumed(self):
+        return bool(self.assumption_source)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from django.forms.models import model_to_dict
 from django.utils.text import capfirst
 
 from trialsite.forms import AuditedChangeForm, DateInput
+from visits.crf.domain.dosing import days_taken_error
 from visits.crf.models import (
     AE_TERMS,
     CYCLE_DAYS,
@@ -350,8 +351,13 @@ class DrugExposureForm(CrfForm):
              else f"{value} mg")
             for value in treatment.dose_levels
         ]
-        self.fields["days_taken"].help_text = "0 to 28: the days the drug was taken this cycle."
-        self.fields["days_taken"].widget.attrs["max"] = CYCLE_DAYS
+        drug = treatment.cdk46i
+        self.max_days = (drug.max_days_on_per_cycle or drug.cycle_days
+                         if drug and drug.cycle_days else CYCLE_DAYS)
+        self.fields["days_taken"].help_text = (
+            f"0 to {self.max_days}: the days the drug was taken this cycle"
+            + (f" ({drug.regimen})." if drug and drug.regimen else "."))
+        self.fields["days_taken"].widget.attrs["max"] = self.max_days
         for field in ("interruption_reason", "reduction_reason"):
             self.fields[field].help_text = "Only when the answer above is yes."
         if treatment.endocrine:
@@ -365,6 +371,15 @@ class DrugExposureForm(CrfForm):
         for name in ("endocrine_adherence", "ovarian_suppression_adherence"):
             if name in self.fields:
                 self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
+
+
+    def clean_days_taken(self):
+        days = self.cleaned_data.get("days_taken")
+        drug = self.context.treatment.cdk46i
+        error = days_taken_error(days, drug) if drug else ""
+        if error:
+            raise ValidationError(error)
+        return days
 
 
 class SurvivalStatusForm(CrfForm):

@@ -119,7 +119,7 @@ class Analyte:
     measure: Measure
     #: The CTCAE v5 term graded from it, or None when the value is not graded.
     term: CtcaeTerm | None = None
-    #: Screening variable holding the patient's baseline value (ALT, AST, bilirubin), if any.
+    #: Screening variable holding the patient's baseline value (increased terms), if any.
     screening_variable: str = ""
 
     @property
@@ -135,15 +135,17 @@ HAEMATOLOGY_ANALYTES = (
     Analyte("leucocytes", "Leucocytes", LEUCOCYTES, CtcaeTerm.WHITE_BLOOD_CELL_DECREASED),
     Analyte("platelets", "Platelets", PLATELETS, CtcaeTerm.PLATELET_COUNT_DECREASED),
     Analyte("haemoglobin", "Haemoglobin", HAEMOGLOBIN, CtcaeTerm.ANAEMIA),
-    Analyte("lymphocytes", "Lymphocytes", LYMPHOCYTES),
+    Analyte("lymphocytes", "Lymphocytes", LYMPHOCYTES, CtcaeTerm.LYMPHOCYTE_COUNT_DECREASED),
 )
 CHEMISTRY_ANALYTES = (
     Analyte("bilirubin", "Total bilirubin", BILIRUBIN, CtcaeTerm.BILIRUBIN_INCREASED,
             screening_variable="bilirubin"),
     Analyte("ast", "AST", AMINOTRANSFERASE, CtcaeTerm.AST_INCREASED, screening_variable="ast"),
     Analyte("alt", "ALT", AMINOTRANSFERASE, CtcaeTerm.ALT_INCREASED, screening_variable="alt"),
-    Analyte("alp", "Alkaline phosphatase", ALKALINE_PHOSPHATASE),
-    Analyte("creatinine", "Creatinine", CREATININE),
+    Analyte("alp", "Alkaline phosphatase", ALKALINE_PHOSPHATASE,
+            CtcaeTerm.ALKALINE_PHOSPHATASE_INCREASED, screening_variable="alp"),
+    Analyte("creatinine", "Creatinine", CREATININE, CtcaeTerm.CREATININE_INCREASED,
+            screening_variable="creatinine"),
     Analyte("calcium", "Calcium", CALCIUM),
 )
 

@@ -16,6 +16,7 @@ from trialsite import access
 from trialsite.audit import audited_save, check_version, record_update, record_void
 from trialsite.monitoring.services import edit_checks_run
 from visits import services as visit_services
+from visits.crf.domain.dosing import days_taken_error
 from visits.crf.domain.exposure import records_a_dose
 from visits.crf.models import (
     DISCONTINUED,
@@ -217,6 +218,9 @@ def _check_drug_exposure(visit, values):
             f"{_levels_text(treatment)}."
         )})
     errors = {}
+    days_error = days_taken_error(values.get("days_taken"), treatment.cdk46i)
+    if days_error:
+        errors["days_taken"] = days_error
     if treatment.ovarian_suppression is None:
         if values.get("ovarian_suppression_adherence"):
             errors["ovarian_suppression_adherence"] = "The patient has no ovarian suppression."

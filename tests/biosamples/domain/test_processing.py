@@ -1,6 +1,6 @@
 """Pre-analytical timing against the ICRG0201 limits (2 h to centrifuge, 4 h to freeze)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,6 +9,7 @@ from biosamples.domain.processing import (
     Limits,
     ProcessingError,
     check_split,
+    first_dose_deviation,
     format_minutes,
     processing_timing,
 )
@@ -32,7 +33,35 @@ def test_one_minute_late_to_centrifuge_is_a_deviation():
     t = timing(timedelta(minutes=121), timedelta(minutes=200))
     assert [d.code for d in t.deviations] == ["centrifuge_delay"]
     assert t.deviations[0].message == ("Centrifugation started 2 h 01 min after the draw; the "
-                                       "protocol allows 2 h")
+                                       "sample plan allows 2 h")
+
+
+def test_an_assumed_limit_says_so_and_never_calls_itself_the_protocols():
+    limits = Limits(draw_to_centrifuge_minutes=120, draw_to_freeze_minutes=240, assumed=True)
+    t = processing_timing(drawn_at=DRAW, centrifuge_started_at=DRAW + timedelta(minutes=121),
+                          frozen_at=DRAW + timedelta(minutes=200), limits=limits)
+    message = t.deviations[0].message
+    assert "an assumed limit: the registry text gives none" in message
+    assert "protocol" not in message
+
+
+def test_a_baseline_drawn_the_day_after_the_first_dose_is_a_deviation():
+    deviation = first_dose_deviation(visit_code="BL", pre_treatment_visits=("BL",),
+                                     drawn_on=date(2026, 3, 3), first_dose_on=date(2026, 3, 2))
+    assert deviation.code == "baseline_after_first_dose"
+    assert deviation.message == ("Baseline sample drawn 2026-03-03, 1 day after the first dose "
+                                 "on D1 2026-03-02: not a pre-treatment sample")
+
+
+def test_a_baseline_drawn_on_or_before_d1_is_no_deviation():
+    for drawn in (date(2026, 3, 2), date(2026, 2, 28)):
+        assert first_dose_deviation(visit_code="BL", pre_treatment_visits=("BL",),
+                                    drawn_on=drawn, first_dose_on=date(2026, 3, 2)) is None
+
+
+def test_a_later_visit_drawn_on_treatment_is_no_deviation():
+    assert first_dose_deviation(visit_code="M1", pre_treatment_visits=("BL",),
+                                drawn_on=date(2026, 3, 30), first_dose_on=date(2026, 3, 2)) is None
 
 
 def test_late_freezing_is_a_deviation_even_after_a_timely_spin():

@@ -346,10 +346,43 @@ def test_primary_resistance_fails_even_with_prior_treatment_unknown():
     assert status("INC08", **changes, relapse_date="2022-01-01") is Status.NOT_MET
 
 
-def test_relapse_without_adjuvant_dates_is_missing():
+def test_relapse_without_an_answer_on_adjuvant_ht_asks_for_it():
     outcome = result("INC08", disease_setting="RELAPSE", relapse_date="2023-01-01")
     assert outcome.status is Status.MISSING
+    assert outcome.missing == ("adjuvant_ht",)
+
+
+def test_relapse_with_adjuvant_ht_but_no_dates_is_missing_the_dates():
+    outcome = result("INC08", disease_setting="RELAPSE", adjuvant_ht="Y",
+                     relapse_date="2023-01-01")
+    assert outcome.status is Status.MISSING
     assert outcome.missing == ("adjuvant_ht_start", "adjuvant_ht_end")
+
+
+def test_relapse_without_adjuvant_ht_is_endocrine_naive_and_eligible():
+    # ESO-ESMO ABC 4: primary/secondary resistance are defined only after endocrine therapy;
+    # inclusion 8 excludes only primary resistance. Decided, never missing for ever.
+    outcome = result("INC08", disease_setting="RELAPSE", adjuvant_ht="N",
+                     relapse_date="2023-01-01")
+    assert outcome.status is Status.MET
+    assert "endocrine-naive" in outcome.reason
+    assert "ESO-ESMO" in next(c for c in CRITERIA if c.code == "INC08").note
+
+
+def test_relapse_without_adjuvant_ht_but_prior_treatment_for_advanced_disease_fails():
+    assert status("INC08", disease_setting="RELAPSE", adjuvant_ht="N",
+                  prior_systemic_for_advanced="Y") is Status.NOT_MET
+
+
+def test_no_adjuvant_ht_with_adjuvant_dates_asks_to_check_the_answers():
+    outcome = result("INC08", **ON_ADJUVANT, adjuvant_ht="N", relapse_date="2023-06-15")
+    assert outcome.status is Status.MISSING and "check the answers" in outcome.reason
+
+
+def test_relapse_with_dates_but_no_answer_on_adjuvant_ht_is_read_from_the_dates():
+    # Screenings saved before the question existed gave the dates only.
+    outcome = result("INC08", **ON_ADJUVANT, relapse_date="2023-06-15")
+    assert outcome.status is Status.MET and "secondary endocrine resistance" in outcome.reason
 
 
 def test_relapse_dated_before_adjuvant_start_is_missing_check_dates():
@@ -627,9 +660,12 @@ def test_investigational_agent_on_registration_day_excludes_and_none_passes():
 
 JUDGEMENT_ITEMS = {
     "bilateral_breast_cancer": "EXC07",
-    "other_cancer_history": "EXC08",
     "incompatible_disease": "EXC09",
     "organ_failure": "EXC10",
+    "cardiovascular_disease": "EXC10",
+    "interstitial_lung_disease": "EXC10",
+    "acute_urinary_infection": "EXC10",
+    "haemorrhagic_cystitis": "EXC10",
     "uncontrolled_diabetes": "EXC11",
     "cns_disease": "EXC12",
     "psychiatric_disorder": "EXC14",
@@ -642,6 +678,33 @@ JUDGEMENT_ITEMS = {
 def test_yes_on_a_judgement_exclusion_fails_only_that_criterion():
     for variable, code in JUDGEMENT_ITEMS.items():
         assert evaluation(**{variable: "Y"}).failed_codes == (code,), variable
+
+
+def test_each_condition_of_exclusion_10_is_asked_on_its_own():
+    outcome = result("EXC10", interstitial_lung_disease="", haemorrhagic_cystitis="")
+    assert outcome.status is Status.MISSING
+    assert outcome.missing == ("interstitial_lung_disease", "haemorrhagic_cystitis")
+    assert status("EXC10", cardiovascular_disease="Y") is Status.NOT_MET
+
+
+# --- EXC08 other cancer -----------------------------------------------------------------------
+
+
+def test_a_cured_other_cancer_excludes():
+    # The question asked before ("not considered cured") admitted a cured colon cancer.
+    outcome = result("EXC08", other_cancer="OTHER")
+    assert outcome.status is Status.NOT_MET
+
+
+def test_cured_in_situ_cervical_or_basal_cell_carcinoma_does_not_exclude():
+    assert status("EXC08", other_cancer="CERVIX_IN_SITU_CURED") is Status.MET
+    assert status("EXC08", other_cancer="BASAL_CELL_CURED") is Status.MET
+    assert status("EXC08", other_cancer="NONE") is Status.MET
+
+
+def test_other_cancer_unanswered_is_missing():
+    outcome = result("EXC08", other_cancer="")
+    assert (outcome.status, outcome.missing) == (Status.MISSING, ("other_cancer",))
 
 
 def test_unanswered_judgement_item_is_missing():
@@ -709,3 +772,29 @@ def test_prescreen_names_a_missing_candidate_id_and_quotes_a_comma():
     )
     row = prescreen_row(VARIABLES, CRITERIA, candidate(candidate_id="C,6"))
     assert format_prescreen_row(row) == '"C,6",ELIGIBLE,,'
+
+
+# --- retired questions ------------------------------------------------------------------------
+
+
+def test_a_stored_yes_to_the_retired_other_cancer_question_still_excludes():
+    from eligibility.domain.screening import with_retired_answers
+    from trialsite.protocols.icrg0201_eligibility import RETIRED_ANSWERS
+
+    old = {k: v for k, v in ELIGIBLE.items() if k != "other_cancer"}
+    carried = with_retired_answers({**old, "other_cancer_history": "Y"}, RETIRED_ANSWERS)
+    assert carried["other_cancer"] == "OTHER" and carried["other_cancer_history"] == "Y"
+    parsed = parse_values(VARIABLES, carried)
+    assert evaluate(VARIABLES, CRITERIA, parsed.values).result("EXC08").status is Status.NOT_MET
+
+
+def test_a_stored_no_to_the_retired_question_asks_the_protocols_question_again():
+    from eligibility.domain.screening import with_retired_answers
+    from trialsite.protocols.icrg0201_eligibility import RETIRED_ANSWERS
+
+    old = {k: v for k, v in ELIGIBLE.items() if k != "other_cancer"}
+    carried = with_retired_answers({**old, "other_cancer_history": "N"}, RETIRED_ANSWERS)
+    assert "other_cancer" not in carried
+    parsed = parse_values(VARIABLES, carried)
+    result_ = evaluate(VARIABLES, CRITERIA, parsed.values).result("EXC08")
+    assert (result_.status, result_.missing) == (Status.MISSING, ("other_cancer",))

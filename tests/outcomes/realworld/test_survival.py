@@ -114,3 +114,97 @@ def test_palmares2_shows_one_pfs_the_real_world_pfs_of_line_1(client, cohort):
     assert km.median_method == "Brookmeyer and Crowley (1982), log(−log) limits"
     assert "Assumptions (the registry text is silent)" in page
     assert "Intent-to-treat" not in page
+# --- delayed entry (left truncation) --------------------------------------------------------
+# Four subjects (entry, time, event): (0, 5, death), (0, 10, death), (4, 10, censored),
+# (7, 20, death). Product-limit over the risk sets entry < t <= time, by hand: at t=5 three at
+# risk, one death: 2/3; at t=10 subjects 2, 3 and 4 (entered at 7): 2/3 x 2/3 = 4/9; at t=20
+# one at risk, one death: 0. Ignoring the late entries would give 3/4 and 1/2.
+TRUNCATED = ([5, 10, 10, 20], [True, True, False, True], [0, 0, 4, 7])
+
+
+def test_kaplan_meier_with_delayed_entry_uses_the_left_truncated_risk_sets():
+    durations, events, entries = TRUNCATED
+    km = stats.kaplan_meier(durations, events, entry=entries, at_risk_times=(0, 5, 8))
+    assert km.survival_at(5) == pytest.approx(2 / 3)
+    assert km.survival_at(10) == pytest.approx(4 / 9)
+    assert km.survival_at(20) == 0
+    # Under observation at day 0: the two who entered at 0; at day 5: those two and the one
+    # who entered at 4; at day 8: the three still followed (the first died at 5).
+    assert km.at_risk == ((0, 2), (5, 3), (8, 3))
+    naive = stats.kaplan_meier(durations, events)
+    assert naive.survival_at(10) == pytest.approx(1 / 2)
+
+
+def test_kaplan_meier_refuses_an_entry_after_the_end_of_follow_up():
+    with pytest.raises(ValueError, match="entry"):
+        stats.kaplan_meier([5], [True], entry=[6])
+
+
+def test_logrank_with_delayed_entry_matches_the_textbook_test_without_late_entries():
+    data = SIX_MP + PLACEBO
+    groups = ["6-MP"] * len(SIX_MP) + ["placebo"] * len(PLACEBO)
+    result = stats.logrank_delayed_entry([t for t, _ in data], [e for _, e in data], groups,
+                                         [0] * len(data))
+    assert round(result.statistic, 2) == 16.79 and result.degrees_of_freedom == 1
+
+
+def test_logrank_with_delayed_entry_by_hand():
+    # Group A: (entry 0, 2, death), (0, 4, death); group B: (3, 5, death), (0, 6, censored).
+    # t=2: at risk A2 B1 (B's first enters at 3), E_A = 2/3, V = 2/9; t=4: at risk A1 B2,
+    # E_A = 1/3, V = 2/9; t=5: only B at risk, E_A = 0. O_A - E_A = 1, V = 4/9: chi² = 2.25.
+    result = stats.logrank_delayed_entry([2, 4, 5, 6], [True, True, True, False],
+                                         ["A", "A", "B", "B"], [0, 0, 3, 0])
+    assert result.statistic == pytest.approx(2.25)
+    assert result.p_value == pytest.approx(0.13361, abs=1e-5)
+    untruncated = stats.logrank_delayed_entry([2, 4, 5, 6], [True, True, True, False],
+                                              ["A", "A", "B", "B"], [0, 0, 0, 0])
+    assert untruncated.statistic == pytest.approx(1.1666667 ** 2 / 0.4722222, rel=1e-5)
+
+
+def test_os_enters_patients_at_consent_when_the_drug_started_before(cohort):
+    _, died, _, censored = cohort
+    rows = {r.patient.pk: r for r in survival.patient_survival(
+        [Patient.objects.select_related("enrolment").get(pk=p.pk) for p in (died, censored)])}
+    for patient in (died, censored):
+        gap = (patient.consent_date - patient.enrolment.day1).days
+        assert rows[patient.pk].os_entry_days == max(0, min(gap, rows[patient.pk].os_days))
+
+
+def test_the_outcomes_page_says_os_has_delayed_entry(client, cohort):
+    client.force_login(cohort[0])
+    page = client.get(reverse("study-outcomes", args=["PALMARES-2"])).content.decode()
+    assert "Delayed entry (left truncation)" in page
+    assert "at risk only from study entry (consent)" in page
+    assert "onset during line-1 exposure" in page
+
+
+def _severe_event(coordinator, patient, onset):
+    from visits.crf import services as crf_services
+    from visits.models import Visit
+
+    visit = next(v for v in Visit.objects.select_related(
+        "patient__site__study", "patient__enrolment").filter(patient=patient)
+        .order_by("target_date") if "adverse_events" in v.forms)
+    crf_services.adverse_event_create(actor=coordinator, visit=visit, values={
+        "term": "Neutrophil count decreased", "grade": 3, "start_date": onset,
+        "end_date": None, "serious": False, "relation_cdk46i": "probable",
+        "relation_endocrine": "unlikely", "action_taken": "interrupted", "outcome": "recovering"})
+
+
+def test_severe_toxicity_counts_only_onsets_during_line_1_exposure(cohort):
+    coordinator, _, progressed, _ = cohort
+    day1 = progressed.enrolment.day1
+    line1_stop = day1 + timedelta(days=100)
+    rwd_services.line_record(actor=coordinator, patient=progressed, number=2,
+                             drugs=["CAPECITABINE"], start_date=line1_stop + timedelta(days=1))
+
+    def severe():
+        patient = Patient.objects.select_related("enrolment").get(pk=progressed.pk)
+        return survival.patient_survival([patient])[0].severe_toxicity
+
+    # Grade 3 neutropenia on second-line capecitabine, 31 days after line 1 stopped.
+    _severe_event(coordinator, progressed, line1_stop + timedelta(days=31))
+    assert severe() is False
+    # The same toxicity 30 days after line 1 stopped is still line-1 exposure.
+    _severe_event(coordinator, progressed, line1_stop + timedelta(days=30))
+    assert severe() is True

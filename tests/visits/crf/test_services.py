@@ -287,7 +287,22 @@ def test_haematology_grades_follow_ctcae_and_ask_for_an_adverse_event(world, coo
     assert rows["neutrophils"].ae_term == "Neutrophil count decreased"
     assert rows["platelets"].grade.grade == 2 and rows["platelets"].prompt == ""
     assert rows["haemoglobin"].grade.grade == 0
-    assert rows["lymphocytes"].grade is None
+    assert rows["lymphocytes"].grade.grade == 0
+
+
+def test_low_site_lln_does_not_hide_a_neutropenia_grade_or_its_prompt(world, coordinator, bl):
+    # Issue 13: ANC 0.9 with a site LLN of 0.8 is grade 3 (admiral: AVAL < 1.0), not grade 0.
+    record = save("haematology", coordinator, bl, neutrophils=Decimal("0.9"),
+                  neutrophils_lln=Decimal("0.8"))
+    row = next(r for r in crf_selectors.lab_rows(record) if r.analyte.name == "neutrophils")
+    assert row.grade.grade == 3
+    assert row.prompt == "Grade 3 neutrophil count decreased: record an adverse event"
+
+
+def test_lymphocytes_are_graded_and_prompt_from_grade_3(world, coordinator, bl):
+    record = save("haematology", coordinator, bl, lymphocytes=Decimal("0.45"))
+    row = next(r for r in crf_selectors.lab_rows(record) if r.analyte.name == "lymphocytes")
+    assert row.grade.grade == 3 and row.ae_term == "Lymphocyte count decreased"
 
 
 def test_anaemia_prompt_uses_the_ctcae_adverse_event_term(world, coordinator, bl):
@@ -300,12 +315,26 @@ def test_chemistry_grades_against_the_uln_or_an_abnormal_screening_baseline(
         world, coordinator, bl):
     record = save("chemistry", coordinator, bl, alt=Decimal("130"))
     baseline = crf_selectors.screening_baseline(bl.patient, record.ANALYTES)
-    assert baseline == {"bilirubin": "10", "ast": "25", "alt": "30"}
+    assert baseline == {"bilirubin": "10", "ast": "25", "alt": "30", "alp": "90",
+                        "creatinine": "70"}
     rows = {r.analyte.name: r for r in crf_selectors.lab_rows(record, baseline)}
     assert rows["alt"].grade.grade == 2  # 130 U/L is 3.25 x ULN 40
-    assert rows["alp"].grade is None
+    assert rows["alp"].grade.grade == 0 and rows["creatinine"].grade.grade == 0
     abnormal = {r.analyte.name: r for r in crf_selectors.lab_rows(record, {"alt": "80"})}
     assert abnormal["alt"].grade.grade == 1  # 1.625 x an abnormal baseline of 80
+
+
+def test_creatinine_and_alkaline_phosphatase_are_graded_with_a_prompt_from_grade_3(
+        world, coordinator, bl):
+    # Screening baseline creatinine 70 µmol/L: 220 is > 3.0 x baseline (grade 3) though only
+    # 2.4 x ULN 90; ALP 700 U/L is > 5.0 x ULN 120 (grade 3).
+    record = save("chemistry", coordinator, bl, creatinine=Decimal("220"), alp=Decimal("700"))
+    baseline = crf_selectors.screening_baseline(bl.patient, record.ANALYTES)
+    rows = {r.analyte.name: r for r in crf_selectors.lab_rows(record, baseline)}
+    assert rows["creatinine"].grade.grade == 3
+    assert rows["creatinine"].prompt == "Grade 3 creatinine increased: record an adverse event"
+    assert rows["alp"].grade.grade == 3
+    assert rows["alp"].ae_term == "Alkaline phosphatase increased"
 
 
 def test_dose_not_among_the_protocols_levels_is_refused(world, coordinator, bl):
@@ -336,10 +365,19 @@ def test_a_reduction_goes_below_the_previous_records_level(world, coordinator, p
     assert stopped.dose_level == "discontinued"
 
 
+def test_days_on_palbociclib_above_the_regimens_21_are_refused_at_the_field(
+        world, coordinator, bl):
+    with pytest.raises(ValidationError) as excinfo:
+        save("drug_exposure", coordinator, bl, days_taken=22)
+    assert error_fields(excinfo) == {"days_taken"}
+    assert "at most 21 days of each 28-day cycle" in excinfo.value.message_dict["days_taken"][0]
+    assert save("drug_exposure", coordinator, bl, days_taken=21).days_taken == 21
+
+
 def test_interruption_and_reduction_need_their_reason(world, coordinator, bl):
     with pytest.raises(ValidationError) as excinfo:
-        save("drug_exposure", coordinator, bl, interrupted=True, days_taken=29)
-    assert error_fields(excinfo) == {"interruption_reason", "days_taken"}
+        save("drug_exposure", coordinator, bl, interrupted=True)
+    assert error_fields(excinfo) == {"interruption_reason"}
 
 
 def test_ovarian_suppression_adherence_only_when_the_enrolment_has_it(world, coordinator, bl):

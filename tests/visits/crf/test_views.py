@@ -262,7 +262,9 @@ def test_entering_a_form_someone_entered_meanwhile_shows_the_conflict(
     ("haematology", "BL", {"platelets_lln": "500"}, "platelets_uln", "ULN must be above"),
     ("chemistry", "BL", {"alt_uln": ""}, "alt_uln", "ULN is needed to grade alt"),
     ("drug_exposure", "BL", {"dose_level": "150"}, "dose_level", "Select a valid choice"),
-    ("drug_exposure", "BL", {"days_taken": "29"}, "days_taken", "0 to 28"),
+    ("drug_exposure", "BL", {"days_taken": "29"}, "days_taken", "enter 0 to 21"),
+    ("drug_exposure", "BL", {"days_taken": "22"}, "days_taken",
+     "Palbociclib is taken at most 21 days of each 28-day cycle"),
     ("drug_exposure", "BL", {"interrupted": "True"}, "interruption_reason",
      "reason for an interruption"),
     ("adverse_events", "M1", {"end_date": "2026-02-01", "outcome": "recovered"}, "end_date",
@@ -344,6 +346,19 @@ def test_lab_page_shows_grades_and_a_prompt_that_prefills_the_adverse_event(
     assert form["start_date"].value() == date(2026, 2, 27)
 
 
+def test_a_low_site_lln_does_not_hide_grade_3_neutropenia_on_the_page(coordinator_client,
+                                                                      patient):
+    # Issue 13: ANC 0.9 G/L with a site LLN of 0.8 (benign ethnic neutropenia) is grade 3.
+    response = coordinator_client.post(
+        form_url(patient, "M1", "haematology"),
+        post_data(HAEMATOLOGY, sample_date="2026-02-27", neutrophils="0.9",
+                  neutrophils_lln="0.8", version=0),
+        follow=True)
+    page = response.content.decode()
+    assert "Neutrophils 0.90 G/L: grade 3 neutrophil count decreased" in page
+    assert "Grade 3 neutrophil count decreased: record an adverse event" in page
+
+
 def test_no_prompt_below_grade_3(coordinator_client, coordinator, patient):
     save("haematology", coordinator, visit_of(patient, "M1"), neutrophils=Decimal("1.2"))
     page = coordinator_client.get(form_url(patient, "M1", "haematology")).content.decode()
@@ -356,7 +371,7 @@ def test_chemistry_page_grades_transaminases_against_the_uln(coordinator_client,
     response = coordinator_client.get(form_url(patient, "M1", "chemistry"))
     grades = {row.analyte.name: row.grade for row in response.context["lab_rows"]}
     assert grades["alt"].grade == 2 and grades["ast"].grade == 0
-    assert grades["bilirubin"].grade == 0 and grades["creatinine"] is None
+    assert grades["bilirubin"].grade == 0 and grades["creatinine"].grade == 0
     assert "ALT 130.0 U/L: grade 2" in response.content.decode()
 
 

@@ -1,21 +1,29 @@
 """CTCAE v5.0 grading of laboratory adverse events from a value and the site's reference range.
 
-Pure and exact: values, limits and thresholds are Decimals, compared without rounding.
+Pure and exact: values, limits and thresholds are Decimals, compared without rounding. The grades
+follow the CTCAE v5.0 tables as pharmaverse's admiral implements them (its NCI-CTCAE v5 grading
+metadata, ``atoxgr_criteria_ctcv5``), so a trial's listings agree with a standard ADLB derivation.
 
 How the CTCAE table wording is read (the boundaries decide grades, so they are spelled out):
 
-* Decreased terms, e.g. neutrophils "<LLN-1.5; <1.5-1.0; <1.0-0.5; <0.5": each band runs from
-  *below* its first number *down to and including* its second. So 1.5 is grade 1, 1.0 is grade 2,
-  0.5 is grade 3 and only values below 0.5 are grade 4; a value at or above the LLN is grade 0.
-  Below the LLN the fixed thresholds alone decide, so with an LLN under 1.5 a value just below it
-  is already grade 2.
+* Decreased terms, e.g. neutrophils "<LLN-1.5; <1.5-1.0; <1.0-0.5; <0.5": grades 4, 3 and 2 are
+  decided by their absolute thresholds alone ("<0.5", "<1.0", "<1.5"), whatever the site's LLN;
+  grade 1 is a value below the LLN that none of them reaches; anything else is grade 0. So 1.5 is
+  grade 1 (or 0 when it is not below the LLN), 1.0 is grade 2, 0.5 grade 3, and only values below
+  0.5 grade 4. A site LLN under a threshold never hides a grade: ANC 1.3 with an LLN of 1.2 is
+  grade 2. Without an LLN, a value at or above the grade-2 threshold cannot be graded.
 * Increased terms, e.g. ALT ">ULN-3.0 x ULN; >3.0-5.0 x ULN; ...": each band runs from *above* its
   first number *up to and including* its second. So exactly 3.0 x ULN is grade 1 and anything
   above it grade 2; a value at the ULN is grade 0.
-* Baseline: CTCAE v5 grades ALT, AST and bilirubin against the baseline instead of the ULN when
-  the baseline was abnormal. Abnormal means above the ULN; with no baseline given the ULN is used.
-  With an abnormal baseline, ALT/AST values up to 1.5 x baseline and bilirubin values up to the
-  baseline itself are grade 0 (the table's grade 1 starts above those).
+* Baseline: CTCAE v5 grades ALT, AST, alkaline phosphatase and bilirubin against the baseline
+  instead of the ULN when the baseline was abnormal (above the ULN; with no baseline the ULN is
+  used). Grade 1 then starts *at* 1.5 x baseline for ALT/AST ("1.5 - 3.0 x baseline") and at
+  2.0 x baseline for alkaline phosphatase ("2.0 - 2.5 x baseline"), but only *above* the baseline
+  for bilirubin ("> 1.0 - 1.5 x baseline"); below that start the value is grade 0.
+* Creatinine increased: ">ULN-1.5 x ULN; >1.5-3.0 x baseline; >1.5-3.0 x ULN; >3.0 baseline;
+  >3.0-6.0 x ULN; >6.0 x ULN". The rise from any known baseline counts for grades 2 and 3 as the
+  multiples of the ULN do, and the higher of the two readings is the grade; grade 4 is read
+  against the ULN only.
 """
 
 from __future__ import annotations
@@ -33,9 +41,12 @@ class CtcaeTerm(StrEnum):
     NEUTROPHIL_COUNT_DECREASED = "Neutrophil count decreased"
     WHITE_BLOOD_CELL_DECREASED = "White blood cell decreased"
     PLATELET_COUNT_DECREASED = "Platelet count decreased"
+    LYMPHOCYTE_COUNT_DECREASED = "Lymphocyte count decreased"
     ALT_INCREASED = "Alanine aminotransferase increased"
     AST_INCREASED = "Aspartate aminotransferase increased"
     BILIRUBIN_INCREASED = "Blood bilirubin increased"
+    ALKALINE_PHOSPHATASE_INCREASED = "Alkaline phosphatase increased"
+    CREATININE_INCREASED = "Creatinine increased"
 
 
 @dataclass(frozen=True)
@@ -68,8 +79,9 @@ class _Decrease:
     unit: str
     #: Other spellings of the unit, with the factor that converts a value to ``unit``.
     aliases: dict[str, Decimal]
-    #: Inclusive lower limits of grades 1, 2 ...; below the last one is the highest grade.
-    limits: tuple[Decimal, ...]
+    #: The table's thresholds, highest first: the upper (exclusive) limits of grades 2, 3, ...;
+    #: a value below the first is at least grade 2, below the last the highest grade.
+    thresholds: tuple[Decimal, ...]
     #: Appended to the highest grade's explanation (anaemia grade 4 is not read from the value).
     note: str = ""
 
@@ -80,8 +92,10 @@ class _Increase:
     #: Inclusive upper limits of grades 1, 2, 3 as multiples of the ULN (or of an abnormal
     #: baseline); above the last one is grade 4.
     multiples: tuple[Decimal, ...]
-    #: Against an abnormal baseline, values up to this multiple of it are grade 0.
-    baseline_floor: Decimal
+    #: Against an abnormal baseline, grade 1 starts at this multiple of it...
+    baseline_start: Decimal
+    #: ...included in grade 1 ("1.5 - 3.0 x baseline") or not ("> 1.0 - 1.5 x baseline").
+    baseline_start_included: bool
 
 
 _PER_LITRE_E9 = {
@@ -105,6 +119,10 @@ _DECREASES = {
     CtcaeTerm.PLATELET_COUNT_DECREASED: _Decrease(
         "Platelets", "G/L", _PER_LITRE_E9, (Decimal("75"), Decimal("50"), Decimal("25"))
     ),
+    # "<LLN - 800/mm3; <800 - 500/mm3; <500 - 200/mm3; <200/mm3".
+    CtcaeTerm.LYMPHOCYTE_COUNT_DECREASED: _Decrease(
+        "Lymphocytes", "G/L", _PER_LITRE_E9, (Decimal("0.8"), Decimal("0.5"), Decimal("0.2"))
+    ),
     # Grade 4 anaemia is "life-threatening consequences; urgent intervention indicated": a
     # clinical judgement, so a value alone grades at most 3. Many European labs report g/L.
     CtcaeTerm.ANAEMIA: _Decrease(
@@ -116,18 +134,23 @@ _DECREASES = {
     ),
 }
 
+_TRANSAMINASE = (Decimal("3.0"), Decimal("5.0"), Decimal("20.0"))
 _INCREASES = {
-    CtcaeTerm.ALT_INCREASED: _Increase(
-        "ALT", (Decimal("3.0"), Decimal("5.0"), Decimal("20.0")), baseline_floor=Decimal("1.5")
-    ),
-    CtcaeTerm.AST_INCREASED: _Increase(
-        "AST", (Decimal("3.0"), Decimal("5.0"), Decimal("20.0")), baseline_floor=Decimal("1.5")
-    ),
+    CtcaeTerm.ALT_INCREASED: _Increase("ALT", _TRANSAMINASE, Decimal("1.5"), True),
+    CtcaeTerm.AST_INCREASED: _Increase("AST", _TRANSAMINASE, Decimal("1.5"), True),
     CtcaeTerm.BILIRUBIN_INCREASED: _Increase(
-        "Bilirubin", (Decimal("1.5"), Decimal("3.0"), Decimal("10.0")),
-        baseline_floor=Decimal("1.0"),
+        "Bilirubin", (Decimal("1.5"), Decimal("3.0"), Decimal("10.0")), Decimal("1.0"), False,
+    ),
+    CtcaeTerm.ALKALINE_PHOSPHATASE_INCREASED: _Increase(
+        "Alkaline phosphatase", (Decimal("2.5"), Decimal("5.0"), Decimal("20.0")),
+        Decimal("2.0"), True,
     ),
 }
+
+#: Creatinine increased, CTCAE v5: multiples of the ULN bounding grades 1, 2 and 3 (above the
+#: last is grade 4), and multiples of the baseline bounding grade 2 (above the last is grade 3).
+_CREATININE_ULN = (Decimal("1.5"), Decimal("3.0"), Decimal("6.0"))
+_CREATININE_BASELINE = (Decimal("1.5"), Decimal("3.0"))
 
 
 def canonical_unit(term):
@@ -159,56 +182,108 @@ def _grade_decrease(term, rule, value, reference):
     except KeyError:
         known = ", ".join(rule.aliases)
         raise ValueError(f"{rule.analyte} in {unit!r} cannot be graded; use {known}") from None
+    shown = f"{rule.analyte} {_with_unit(value, unit)}"
+    converted = value * factor
+    thresholds = rule.thresholds
+    # Grades 4, 3, 2 by the absolute thresholds alone (admiral: AVAL < 0.5 ~ 4, < 1.0 ~ 3,
+    # < 1.5 ~ 2), checked from the most severe; band k reads "<upper–lower".
+    for index in range(len(thresholds) - 1, -1, -1):
+        if converted < thresholds[index]:
+            grade = index + 2
+            if index == len(thresholds) - 1:
+                criterion, note = f"<{thresholds[index]} {rule.unit}", rule.note
+            else:
+                criterion = f"<{thresholds[index]}–{thresholds[index + 1]} {rule.unit}"
+                note = ""
+            explanation = f"{shown}: grade {grade} {term.lower()} ({criterion}{note})"
+            return CtcaeGrade(term, grade, criterion, explanation)
+    # Not below the grade-2 threshold: grade 1 below the site's LLN, else normal.
     if reference.lln is None:
         raise ValueError(f"{rule.analyte}: the reference range has no LLN")
     lln = _decimal(reference.lln, "LLN")
-    shown = f"{rule.analyte} {_with_unit(value, unit)}"
-    if value >= lln:
-        return CtcaeGrade(
-            term, 0, "not below LLN",
-            f"{shown}: grade 0, not below LLN {_with_unit(lln, unit)}",
-        )
-    # Band k runs from below its upper number down to and including its lower one: "<LLN–1.5",
-    # "<1.5–1.0", "<1.0–0.5", then the open-ended "<0.5".
-    converted = value * factor
-    uppers = ("LLN", *rule.limits)
-    grade, criterion = len(rule.limits) + 1, f"<{rule.limits[-1]} {rule.unit}"
-    for index, lower in enumerate(rule.limits):
-        if converted >= lower:
-            grade, criterion = index + 1, f"<{uppers[index]}–{lower} {rule.unit}"
-            break
-    note = rule.note if grade == len(rule.limits) + 1 else ""
-    explanation = f"{shown}: grade {grade} {term.lower()} ({criterion}{note})"
-    return CtcaeGrade(term, grade, criterion, explanation)
+    if value < lln:
+        criterion = f"<LLN–{thresholds[0]} {rule.unit}"
+        return CtcaeGrade(term, 1, criterion,
+                          f"{shown}: grade 1 {term.lower()} ({criterion}; "
+                          f"LLN {_with_unit(lln, unit)})")
+    return CtcaeGrade(
+        term, 0, "not below LLN", f"{shown}: grade 0, not below LLN {_with_unit(lln, unit)}",
+    )
+
+
+def _uln_of(rule_name, reference):
+    if reference.uln is None:
+        raise ValueError(f"{rule_name}: the reference range has no ULN")
+    uln = _decimal(reference.uln, "ULN")
+    if uln == 0:
+        raise ValueError(f"{rule_name}: the ULN must be positive")
+    return uln
+
+
+def _band_above(value, base, multiples):
+    """Index of the first band whose upper multiple of ``base`` holds ``value``; len if none."""
+    for index, multiple in enumerate(multiples):
+        if value <= multiple * base:
+            return index
+    return len(multiples)
 
 
 def _grade_increase(term, rule, value, reference, baseline):
-    if reference.uln is None:
-        raise ValueError(f"{rule.analyte}: the reference range has no ULN")
-    uln = _decimal(reference.uln, "ULN")
-    if uln == 0:
-        raise ValueError(f"{rule.analyte}: the ULN must be positive")
+    uln = _uln_of(rule.analyte, reference)
     unit = reference.unit
     shown = f"{rule.analyte} {_with_unit(value, unit)}"
     if baseline is not None and baseline > uln:
         # Abnormal baseline: CTCAE v5 grades the rise from the patient's own baseline.
-        base, name, floor = baseline, "baseline", rule.baseline_floor
-        first, zero = f"{floor}", f"not above {floor}×baseline"
+        base, name, start = baseline, "baseline", rule.baseline_start
+        first = f"{start}" if rule.baseline_start_included else f">{start}"
+        zero = (f"below {start}×baseline" if rule.baseline_start_included
+                else f"not above {start}×baseline")
         reference_text = f"baseline {_with_unit(baseline, unit)}"
+        normal = (value < start * base) if rule.baseline_start_included else (
+            value <= start * base)
     else:
-        base, name, floor = uln, "ULN", Decimal(1)
-        first, zero = "ULN", "not above ULN"
+        base, name = uln, "ULN"
+        first, zero = ">ULN", "not above ULN"
         reference_text = f"ULN {_with_unit(uln, unit)}"
-    if value <= floor * base:
+        normal = value <= uln
+    if normal:
         return CtcaeGrade(term, 0, zero, f"{shown}: grade 0, {zero} ({reference_text})")
     # Band k runs from above its lower multiple up to and including its upper one: ">ULN–3.0",
     # ">3.0–5.0", ">5.0–20.0", then the open-ended ">20.0".
-    lowers = (first, *(str(multiple) for multiple in rule.multiples))
-    grade, criterion = len(rule.multiples) + 1, f">{rule.multiples[-1]}×{name}"
-    for index, multiple in enumerate(rule.multiples):
-        if value <= multiple * base:
-            grade, criterion = index + 1, f">{lowers[index]}–{multiple}×{name}"
-            break
+    index = _band_above(value, base, rule.multiples)
+    grade = index + 1
+    if index == len(rule.multiples):
+        criterion = f">{rule.multiples[-1]}×{name}"
+    else:
+        lower = first if index == 0 else f">{rule.multiples[index - 1]}"
+        criterion = f"{lower}–{rule.multiples[index]}×{name}"
+    return CtcaeGrade(
+        term, grade, criterion,
+        f"{shown}: grade {grade} {term.lower()} ({criterion}; {reference_text})",
+    )
+
+
+def _grade_creatinine(term, value, reference, baseline):
+    uln = _uln_of("Creatinine", reference)
+    unit = reference.unit
+    shown = f"Creatinine {_with_unit(value, unit)}"
+    by_uln = 0 if value <= uln else _band_above(value, uln, _CREATININE_ULN) + 1
+    by_baseline = 0
+    if baseline is not None and baseline > 0 and value > _CREATININE_BASELINE[0] * baseline:
+        by_baseline = _band_above(value, baseline, _CREATININE_BASELINE[1:]) + 2
+    if by_uln == 0 and by_baseline == 0:
+        text = f"ULN {_with_unit(uln, unit)}"
+        if baseline is not None:
+            text += f", not above 1.5×baseline {_with_unit(baseline, unit)}"
+        return CtcaeGrade(term, 0, "not above ULN", f"{shown}: grade 0, not above {text}")
+    if by_baseline > by_uln:
+        grade = by_baseline
+        criterion = ">1.5–3.0×baseline" if grade == 2 else ">3.0×baseline"
+        reference_text = f"baseline {_with_unit(baseline, unit)}"
+    else:
+        grade = by_uln
+        criterion = (">ULN–1.5×ULN", ">1.5–3.0×ULN", ">3.0–6.0×ULN", ">6.0×ULN")[grade - 1]
+        reference_text = f"ULN {_with_unit(uln, unit)}"
     return CtcaeGrade(
         term, grade, criterion,
         f"{shown}: grade {grade} {term.lower()} ({criterion}; {reference_text})",
@@ -218,8 +293,9 @@ def _grade_increase(term, rule, value, reference, baseline):
 def grade(term, value, reference, baseline=None):
     """Return the CTCAE v5 grade of a lab value against the site's reference range.
 
-    ``value`` and ``baseline`` are in ``reference.unit``. ``baseline`` is used only by ALT, AST
-    and bilirubin, and only when it is above the ULN; decreased terms ignore it.
+    ``value`` and ``baseline`` are in ``reference.unit``. ``baseline`` is used only by increased
+    terms: by ALT, AST, alkaline phosphatase and bilirubin when it is above the ULN, by
+    creatinine whenever it is known; decreased terms ignore it.
     """
     term = CtcaeTerm(term)
     value = _decimal(value, "value")
@@ -227,4 +303,6 @@ def grade(term, value, reference, baseline=None):
         return _grade_decrease(term, _DECREASES[term], value, reference)
     if baseline is not None:
         baseline = _decimal(baseline, "baseline")
+    if term is CtcaeTerm.CREATININE_INCREASED:
+        return _grade_creatinine(term, value, reference, baseline)
     return _grade_increase(term, _INCREASES[term], value, reference, baseline)
