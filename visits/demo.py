@@ -65,7 +65,9 @@ def seed(context):
             current = enrolment.patient
             # Interventional studies (treatment from consent on) get visit data; an
             # observational study's retrospective schedule stays as history to enter.
-            enter = plan.day1_on_or_after_consent
+            # A patient meant to stay "Enrolled" has no dose recorded yet, so no visit data
+            # (the first dose would put them on treatment).
+            enter = plan.day1_on_or_after_consent and final != S.ENROLLED
             if not enter:
                 for status in AFTER_ENROLMENT.get(final, []):
                     current = patient_services.patient_change_status(
