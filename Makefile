@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one per core; each has its own test database.
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run test test-services lint demo clean
+.PHONY: install run test test-services prod-smoke lint demo clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,13 @@ test-services: install
 	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) CELERY_RESULT_BACKEND=$(REDIS_URL) \
 	  CELERY_TASK_ALWAYS_EAGER=1 \
 	  TRIALSITE_REQUIRE_SERVICES=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The production topology on this machine with real processes (nginx + TLS, two gunicorn, two
+# Celery workers on separate queues, one beat, PostgreSQL with two roles, Redis, S3 on moto's
+# server): log in, enter a visit, build and download a data package, stream the ODM file, kill a
+# worker, restore a backup. Needs nginx (Debian package); about 5 minutes. See docs/deployment.md.
+prod-smoke: install
+	$(BIN)/python scripts/prod_smoke.py
 
 lint: install
 	$(BIN)/ruff check .
