@@ -138,6 +138,13 @@ def manage(env, *args, timeout=300):
     return result.stdout
 
 
+def flush_redis():
+    """The smoke's own Redis database (SMOKE_REDIS_URL) starts and ends empty."""
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
 def port_open(port):
     with socket.socket() as probe:
         probe.settimeout(0.5)
@@ -297,13 +304,13 @@ def run(work):
     finally:
         stop_all()
         databases.drop()
-        subprocess.run(["redis-cli", "-u", REDIS_URL, "FLUSHDB"], capture_output=True)
+        flush_redis()
 
 
 def _run(work, db, boto3, requests):
     log_dir = work / "logs"
     log_dir.mkdir()
-    subprocess.run(["redis-cli", "-u", REDIS_URL, "FLUSHDB"], capture_output=True, check=True)
+    flush_redis()
 
     start("s3", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(PORTS["s3"])],
           {**os.environ}, log_dir)

@@ -5,7 +5,7 @@
 set -euo pipefail
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
   -v owner_pw="$OWNER_DB_PASSWORD" -v app_pw="$APP_DB_PASSWORD" <<'SQL'
-CREATE ROLE trialsite_owner LOGIN PASSWORD :'owner_pw';
+CREATE ROLE trialsite_owner LOGIN CREATEDB PASSWORD :'owner_pw';
 CREATE ROLE trialsite_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD :'app_pw';
 CREATE DATABASE trialsite OWNER trialsite_owner;
 REVOKE ALL ON DATABASE trialsite FROM PUBLIC;
