@@ -86,3 +86,24 @@ def test_every_variable_the_compose_file_needs_is_in_env_example():
     missing = [name for name in sorted(needed)
                if not re.search(rf"^#? ?{name}=", example, flags=re.MULTILINE)]
     assert not missing
+
+
+def test_gunicorn_configuration_fits_long_streamed_exports():
+    import runpy
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    # Threaded workers keep reporting to the arbiter while a thread streams a one-minute ODM file.
+    assert config["worker_class"] == "gthread" and config["threads"] >= 2
+    assert config["timeout"] >= 60
+    # Graceful restarts let a download in progress finish.
+    assert config["graceful_timeout"] >= 60
+    assert config["max_requests"] > 0 and config["max_requests_jitter"] > 0
+    web = compose()["services"]["web"]["command"]
+    assert web[:3] == ["gunicorn", "--config", "gunicorn.conf.py"]
+
+
+def test_sessions_are_shared_by_every_web_replica():
+    from django.conf import settings
+
+    # In the database: any replica serves any signed-in user, nothing kept on a web host.
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
