@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one per core; each has its own test database.
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run test test-services bench-smoke lint demo clean
+.PHONY: install run test test-services bench-smoke prod-smoke lint demo clean
 
 install: $(VENV)/.installed
 
@@ -50,6 +50,13 @@ bench-smoke: install
 	  DATABASE_URL=$(PG_URL)_bench BENCH_DATABASE_URL=$(PG_URL)_bench_exp \
 	    $(BIN)/python $$bench --smoke; \
 	done
+
+# The production topology on this machine with real processes (nginx + TLS, two gunicorn, two
+# Celery workers on separate queues, one beat, PostgreSQL with two roles, Redis, S3 on moto's
+# server): log in, enter a visit, build and download a data package, stream the ODM file, kill a
+# worker, restore a backup. Needs nginx (Debian package); about 5 minutes. See docs/deployment.md.
+prod-smoke: install
+	$(BIN)/python scripts/prod_smoke.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -299,21 +299,19 @@ def rss_kib(pid):
 
 def measure_package(sponsor):
     """A whole data package built in this process, as the Celery job does (one snapshot)."""
-    import tempfile
-
+    from trialsite import files
     from trialsite.exports.models import DataPackage
-    from trialsite.exports.packages import build_package, package_path
+    from trialsite.exports.packages import build_package, package_name
 
-    with tempfile.TemporaryDirectory() as directory:
-        os.environ["TRIALSITE_EXPORTS_DIR"] = directory
-        package = DataPackage.objects.create(requested_by=sponsor)
-        start = time.perf_counter()
-        build_package(package)
-        seconds = time.perf_counter() - start
-        package.refresh_from_db()
-        assert package.status == DataPackage.Status.READY, package.error
-        print(f"data package (every dataset, dictionary, ODM, README; zip): "
-              f"{package_path(package).stat().st_size / 1e6:,.0f} MB in {seconds:.1f} s")
+    package = DataPackage.objects.create(requested_by=sponsor)
+    start = time.perf_counter()
+    build_package(package)
+    seconds = time.perf_counter() - start
+    package.refresh_from_db()
+    assert package.status == DataPackage.Status.READY, package.error
+    print(f"data package (every dataset, dictionary, ODM, README; zip): "
+          f"{package.size_bytes / 1e6:,.0f} MB in {seconds:.1f} s")
+    files.delete(package_name(package))
 
 
 def main():

@@ -45,6 +45,17 @@ def _eager_jobs():
 
 
 @pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path, monkeypatch):
+    """Each test has a file store of its own; by environment too, for a real worker process."""
+    location = tmp_path / "files"
+    monkeypatch.setenv("TRIALSITE_FILES_DIR", str(location))
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(location)}}}
+    return location
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

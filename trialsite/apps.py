@@ -11,6 +11,7 @@ class TrialsiteConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from trialsite import checks  # noqa: F401  (registers the protocol checks)
+        from trialsite.db_roles import grant_after_migrate
         from trialsite.history_guard import install_history_guards
         from trialsite.home_sections import register_sections
 
@@ -18,4 +19,5 @@ class TrialsiteConfig(AppConfig):
         # history row to the account at every login.
         user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
         post_migrate.connect(install_history_guards, dispatch_uid="trialsite_history_guards")
+        post_migrate.connect(grant_after_migrate, dispatch_uid="trialsite_app_role_grants")
         register_sections()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TRIALSITE_VAR_DIR", BASE_DIR / "var"))
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "health_check",
     # Our apps, in import order: a lower app never imports a higher one.
     "trialsite",
     "trialsite.exports",
@@ -103,11 +105,30 @@ TEMPLATES = [
 ]
 
 # Database: SQLite file by default; DATABASE_URL=postgres://... for PostgreSQL (psycopg 3).
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'trialsite.sqlite3'}", conn_max_age=60
-    )
-}
+# Production runs two roles (docs/deployment.md): DATABASE_URL is the application's role (reads and
+# writes rows, never owns a table, cannot touch history), DATABASE_OWNER_URL the role that owns the
+# schema and runs ``migrate`` (alias "owner"). DATABASE_REPLICA_URL, when set, is a streaming
+# replica that exports read from (trialsite.db_router). DATABASE_PGBOUNCER=1 when the URLs point at
+# PgBouncer in transaction mode: no server-side cursors, no prepared statements.
+_sqlite_default = f"sqlite:///{VAR_DIR / 'trialsite.sqlite3'}"
+DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
+# Fail fast when PostgreSQL does not answer, rather than hanging a request.
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "10"))
+
+
+def _database(url):
+    config = dj_database_url.parse(url, conn_max_age=60)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config["OPTIONS"] = {"connect_timeout": DATABASE_CONNECT_TIMEOUT}
+        if DATABASE_PGBOUNCER:
+            # A transaction-mode pooler hands each transaction to any server connection: a
+            # named cursor or a prepared statement would not be there at the next one.
+            config["DISABLE_SERVER_SIDE_CURSORS"] = True
+            config["OPTIONS"]["prepare_threshold"] = None
+    return config
+
+
+DATABASES = {"default": _database(os.environ.get("DATABASE_URL") or _sqlite_default)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A fresh checkout has no var/ yet; any manage.py command (makemigrations --check too)
     # must be able to open the embedded database.
@@ -117,6 +138,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if os.environ.get("DATABASE_OWNER_URL"):
+    DATABASES["owner"] = {**_database(os.environ["DATABASE_OWNER_URL"]), "CONN_MAX_AGE": 0,
+                          "ATOMIC_REQUESTS": False, "TEST": {"MIRROR": "default"}}
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {**_database(os.environ["DATABASE_REPLICA_URL"]),
+                            "ATOMIC_REQUESTS": False, "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["trialsite.db_router.ExportReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -161,8 +189,35 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+# Generated files (data packages) go through Django's storage API to one store that every web and
+# worker process shares: a folder (TRIALSITE_FILES_DIR; a volume shared by web and worker in
+# docker-compose.yml), or an S3-compatible object store when TRIALSITE_S3_BUCKET is set (several
+# hosts). Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY as boto3 reads them.
+FILES_DIR = Path(os.environ.get("TRIALSITE_FILES_DIR", VAR_DIR / "files"))
+TRIALSITE_S3_BUCKET = os.environ.get("TRIALSITE_S3_BUCKET", "")
+if TRIALSITE_S3_BUCKET:
+    _files_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": TRIALSITE_S3_BUCKET,
+            "endpoint_url": os.environ.get("TRIALSITE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("TRIALSITE_S3_REGION") or None,
+            "location": os.environ.get("TRIALSITE_S3_PREFIX", ""),
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _files_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(FILES_DIR), "file_permissions_mode": 0o640,
+                    "directory_permissions_mode": 0o750},
+    }
+# Packages are deleted from the store this many days after they were built.
+TRIALSITE_PACKAGE_RETENTION_DAYS = int(os.environ.get("TRIALSITE_PACKAGE_RETENTION_DAYS", "30"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _files_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -234,7 +289,28 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TIMEZONE = "UTC"
+# Two queues, so a long export never delays the daily jobs: "exports" (data packages, real-world
+# imports: minutes each) and "daily" (the scheduled jobs and everything else). Run a worker on
+# each (``-Q exports`` / ``-Q daily``); a worker started without -Q serves both.
+CELERY_TASK_DEFAULT_QUEUE = "daily"
+CELERY_TASK_QUEUES = [Queue("daily"), Queue("exports")]
+CELERY_TASK_ROUTES = {
+    "trialsite.exports.tasks.build_data_package": {"queue": "exports"},
+    "outcomes.tasks.run_real_world_import": {"queue": "exports"},
+}
+# A redelivered message (worker killed mid-task, acks_late) comes back after this long: longer
+# than the longest job, so a job still running is never run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(2 * 3600)))
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# With Redis, beat keeps its schedule in Redis and holds a lock there (celery-redbeat): a second
+# beat started by mistake (or on a second host) waits for the lock and sends nothing.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = os.environ.get("CELERY_REDBEAT_REDIS_URL", CELERY_BROKER_URL)
+    CELERY_REDBEAT_KEY_PREFIX = os.environ.get("CELERY_REDBEAT_KEY_PREFIX", "trialsite:beat")
+    CELERY_REDBEAT_LOCK_TIMEOUT = 5 * 60
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery-broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -272,12 +348,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "biosamples.tasks.flag_sample_problems",
         "schedule": crontab(hour=1, minute=45),
     },
+    # Files: packages past TRIALSITE_PACKAGE_RETENTION_DAYS leave the store.
+    "purge-expired-data-packages": {
+        "task": "trialsite.exports.tasks.purge_expired_data_packages",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # Production hardening: all of it follows from DEBUG=0 so `check --deploy` passes out of the box.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # The container and load-balancer probes speak plain HTTP to the web process itself.
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from enrollment.api.views import PatientViewSet
 from trialsite import views
 from trialsite.api.views import SiteViewSet, StudyViewSet
+from trialsite.health import ServicesHealthView, WorkersHealthView
 
 router = DefaultRouter()
 router.register("studies", StudyViewSet, basename="study-api")
@@ -17,6 +18,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/", ServicesHealthView.as_view(), name="health"),
+    path("health/workers/", WorkersHealthView.as_view(), name="health-workers"),
     path("", include("enrollment.urls")),
     path("", include("eligibility.urls")),
     path("", include("visits.urls")),

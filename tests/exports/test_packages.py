@@ -16,12 +16,6 @@ from trialsite.exports.tasks import build_data_package
 from trialsite.models import Role
 
 
-@pytest.fixture(autouse=True)
-def _packages_in_tmp(monkeypatch, tmp_path):
-    # By environment, so that a real worker (another process) writes there too.
-    monkeypatch.setenv("TRIALSITE_EXPORTS_DIR", str(tmp_path / "packages"))
-
-
 def check_zip(content, api):
     archive = zipfile.ZipFile(io.BytesIO(content))
     names = set(archive.namelist())

@@ -12,11 +12,12 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from trialsite import files
 from trialsite.exports import services
 from trialsite.exports.dictionary import HEADER, dictionary_rows
 from trialsite.exports.models import DataPackage
 from trialsite.exports.odm import odm_chunks
-from trialsite.exports.packages import package_path
+from trialsite.exports.packages import package_name
 from trialsite.exports.registry import (
     DatasetError,
     Filters,
@@ -280,10 +281,13 @@ class PackageDownloadView(_JsonErrors, APIView):
         package = _own_package(request.user, pk)
         if package.status != DataPackage.Status.READY:
             raise Http404
-        path = package_path(package)
-        if not path.exists():
-            raise Http404
-        response = FileResponse(path.open("rb"), as_attachment=True, filename=package.file_name,
+        try:
+            stored = files.open_file(package_name(package))
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(stored, as_attachment=True, filename=package.file_name,
                                 content_type="application/zip")
+        if package.size_bytes is not None:
+            response["Content-Length"] = str(package.size_bytes)
         response[DATA_CUT_HEADER] = package.data_cut.isoformat()
         return response

@@ -79,6 +79,7 @@ class DataPackage(models.Model):
         RUNNING = "running", "Building"
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
 
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      related_name="+")
@@ -94,6 +95,8 @@ class DataPackage(models.Model):
     size_bytes = models.BigIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    #: After this the file is deleted from the store (TRIALSITE_PACKAGE_RETENTION_DAYS).
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]

@@ -3,17 +3,21 @@
 Each file is streamed into the zip (constant memory) while its SHA-256 is computed; the README
 lists the data cut time and every file's checksum, and the package row keeps the zip's own.
 Progress is one step per file, written to the package row as it goes.
+
+The zip is built in a private temporary file of the worker, then saved through Django's storage
+API (``trialsite.files``) to the store every web process reads: nothing half-written is ever in
+the store, and the temporary file is removed whatever happens.
 """
 
 import hashlib
 import logging
-import os
 import zipfile
-from pathlib import Path
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
+from trialsite import files
 from trialsite.exports.dictionary import HEADER, dictionary_rows
 from trialsite.exports.models import DataPackage
 from trialsite.exports.odm import odm_chunks
@@ -24,15 +28,12 @@ from trialsite.exports.streaming import csv_chunks
 logger = logging.getLogger(__name__)
 
 
-def packages_dir() -> Path:
-    """``TRIALSITE_EXPORTS_DIR`` (setting or environment), else ``var/exports``."""
-    configured = (getattr(settings, "TRIALSITE_EXPORTS_DIR", None)
-                  or os.environ.get("TRIALSITE_EXPORTS_DIR"))
-    return Path(configured) if configured else Path(settings.VAR_DIR) / "exports"
+PACKAGES = "packages"
 
 
-def package_path(package) -> Path:
-    return packages_dir() / package.file_name
+def package_name(package) -> str:
+    """The package's name in the file store."""
+    return f"{PACKAGES}/{package.file_name}"
 
 
 def _progress(package, **fields):
@@ -49,7 +50,7 @@ def _write(archive, name, chunks):
     return digest.hexdigest(), size
 
 
-def _readme(package, data_cut, files):
+def _readme(package, data_cut, checksums):
     lines = [
         "trialsite data package",
         "======================",
@@ -64,7 +65,7 @@ def _readme(package, data_cut, files):
         "",
         "SHA-256 checksums (verify with: sha256sum -c, after saving these lines to a file):",
         "",
-        *(f"{digest}  {name}" for name, digest, _ in files),
+        *(f"{digest}  {name}" for name, digest, _ in checksums),
         "",
     ]
     return "\n".join(lines).encode()
@@ -90,33 +91,41 @@ def _build(package, data_cut, progress):
     package.file_name = f"trialsite-data-{data_cut:%Y%m%dT%H%M%SZ}-{package.pk}.zip"
     progress(package, status=DataPackage.Status.RUNNING, data_cut=data_cut,
              steps_total=len(datasets) + 3, steps_done=0, file_name=package.file_name)
-    target = package_path(package)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    files = []
+    files_written = []
     try:
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED,
-                             compresslevel=1) as archive:
-            steps = [(f"{d.name}.csv", lambda d=d: csv_stream(d, user, Filters()))
-                     for d in datasets]
-            steps.append(("dictionary.csv", lambda: csv_chunks(HEADER, dictionary_rows())))
-            steps.append(("odm.xml", lambda: odm_chunks(user, data_cut=data_cut)))
-            for done, (name, chunks) in enumerate(steps):
-                progress(package, steps_done=done, current_step=name)
-                digest, _ = _write(archive, name, chunks())
-                files.append((name, digest, None))
-            progress(package, steps_done=len(steps), current_step="README.txt")
-            archive.writestr("README.txt", _readme(package, data_cut, files))
-        partial.replace(target)
-        digest = hashlib.sha256()
-        with target.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
+        with files.scratch_file(".zip") as partial:
+            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED,
+                                 compresslevel=1) as archive:
+                steps = [(f"{d.name}.csv", lambda d=d: csv_stream(d, user, Filters()))
+                         for d in datasets]
+                steps.append(("dictionary.csv", lambda: csv_chunks(HEADER, dictionary_rows())))
+                steps.append(("odm.xml", lambda: odm_chunks(user, data_cut=data_cut)))
+                for done, (name, chunks) in enumerate(steps):
+                    progress(package, steps_done=done, current_step=name)
+                    digest, _ = _write(archive, name, chunks())
+                    files_written.append((name, digest, None))
+                progress(package, steps_done=len(steps), current_step="README.txt")
+                archive.writestr("README.txt", _readme(package, data_cut, files_written))
+            stored = files.store(partial, package_name(package))
+        finished = timezone.now()
         progress(package, status=DataPackage.Status.READY, steps_done=len(steps) + 1,
-                  current_step="", finished_at=timezone.now(), size_bytes=target.stat().st_size,
-                  sha256=digest.hexdigest())
+                 current_step="", finished_at=finished, size_bytes=stored.size,
+                 sha256=stored.sha256, file_name=stored.name.rpartition("/")[2],
+                 expires_at=finished + timedelta(days=settings.TRIALSITE_PACKAGE_RETENTION_DAYS))
     except Exception as exc:
-        partial.unlink(missing_ok=True)
         progress(package, status=DataPackage.Status.FAILED, error=str(exc)[:2000],
-                  finished_at=timezone.now())
+                 finished_at=timezone.now())
         logger.exception("data package %s failed", package.pk)
+
+
+def purge_expired_packages(now=None):
+    """Delete the files of packages past their expiry from the store; their rows stay (who
+    asked for what, when) and say the package expired. Returns how many were purged."""
+    now = now or timezone.now()
+    expired = DataPackage.objects.filter(status=DataPackage.Status.READY, expires_at__lt=now)
+    count = 0
+    for package in expired:
+        files.delete(package_name(package))
+        DataPackage.objects.filter(pk=package.pk).update(status=DataPackage.Status.EXPIRED)
+        count += 1
+    return count

@@ -16,22 +16,27 @@ from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from trialsite.db_router import export_reads
+
 
 @contextmanager
-def snapshot(using=DEFAULT_DB_ALIAS):
+def snapshot():
     """Yields the time of the snapshot the reads inside share, or None when they share none of
-    their own (SQLite, or inside a transaction already open)."""
-    connection = connections[using]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield None
-        return
-    with transaction.atomic(using=using):
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            # The first query takes the snapshot: this one, so its time is the data cut.
-            cursor.execute("SELECT clock_timestamp()")
-            (taken_at,) = cursor.fetchone()
-        yield taken_at
+    their own (SQLite, or inside a transaction already open).
+
+    The reads go to the streaming replica when one is configured (``trialsite.db_router``)."""
+    with export_reads() as using:
+        connection = connections[using]
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            yield None
+            return
+        with transaction.atomic(using=using):
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                # The first query takes the snapshot: this one, so its time is the data cut.
+                cursor.execute("SELECT clock_timestamp()")
+                (taken_at,) = cursor.fetchone()
+            yield taken_at
 
 
 def run_outside(function, using=DEFAULT_DB_ALIAS):
