@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -64,6 +65,13 @@ class ZipRenderer(_StreamRenderer):
     format = "zip"
 
 
+class AnyFileRenderer(_StreamRenderer):
+    """Downloads of built files (a zip, or a SAS, SPSS or Stata file)."""
+
+    media_type = "*/*"
+    format = "file"
+
+
 class _JsonErrors:
     """Refusals (400, 404) are JSON whatever format the stream would have been."""
 
@@ -122,6 +130,8 @@ class DatasetOut(serializers.Serializer):
     date_range = serializers.BooleanField()
     csv = serializers.CharField()
     ndjson = serializers.CharField()
+    statistical_files = serializers.CharField(
+        help_text="POST {dataset, format} here to build it as xpt, sav or dta.")
     variables = VariableOut(many=True)
 
 
@@ -134,6 +144,8 @@ def dataset_description(dataset, request=None):
         "name": dataset.name, "label": dataset.label, "description": dataset.description,
         "incremental": dataset.incremental, "date_range": bool(dataset.date_path),
         "csv": url("csv"), "ndjson": url("ndjson"),
+        "statistical_files": (request.build_absolute_uri(reverse("export-files"))
+                              if request is not None else reverse("export-files")),
         "variables": [{"name": v.name, "label": v.label, "type": v.type, "unit": v.unit,
                        "codes": dict(v.codes)} for v in dataset.variables],
     }
@@ -228,7 +240,8 @@ class PackageOut(serializers.ModelSerializer):
 
     class Meta:
         model = DataPackage
-        fields = ["id", "status", "percent", "steps_done", "steps_total", "current_step",
+        fields = ["id", "dataset", "file_format", "status", "percent", "steps_done",
+                  "steps_total", "current_step",
                   "requested_at", "data_cut", "finished_at", "size_bytes", "sha256", "error",
                   "download"]
 
@@ -240,6 +253,35 @@ class PackageOut(serializers.ModelSerializer):
 
 def _own_packages(user):
     return DataPackage.objects.filter(requested_by=user)
+
+
+class StatFileIn(serializers.Serializer):
+    dataset = serializers.CharField(max_length=64)
+    format = serializers.ChoiceField(choices=["xpt", "sav", "dta"])
+
+
+class StatFileView(APIView):
+    """One dataset as a SAS transport v5 (xpt), SPSS (sav) or Stata (dta) file: POST starts
+    the job that builds it (these formats cannot be streamed); poll the package it returns and
+    download it from there. GET lists your statistical files (newest first)."""
+
+    @extend_schema(responses=PackageOut(many=True))
+    def get(self, request):
+        files = _own_packages(request.user).exclude(dataset="")
+        return Response(PackageOut(files[:50], many=True).data)
+
+    @extend_schema(request=StatFileIn, responses={202: PackageOut, 400: OpenApiResponse()})
+    def post(self, request):
+        form = StatFileIn(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            package = services.stat_file_request(actor=request.user,
+                                                 dataset=form.validated_data["dataset"],
+                                                 file_format=form.validated_data["format"])
+        except ValidationError as exc:
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        package.refresh_from_db()
+        return Response(PackageOut(package).data, status=status.HTTP_202_ACCEPTED)
 
 
 class PackageListView(APIView):
@@ -272,9 +314,10 @@ class PackageDetailView(APIView):
 
 
 class PackageDownloadView(_JsonErrors, APIView):
-    renderer_classes = [ZipRenderer]
+    renderer_classes = [ZipRenderer, AnyFileRenderer]
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY,
+                              (200, "application/x-sas-xport"): OpenApiTypes.BINARY,
                               404: OpenApiResponse(description="Not yours, or not ready.")})
     def get(self, request, pk):
         package = _own_package(request.user, pk)
@@ -284,6 +327,6 @@ class PackageDownloadView(_JsonErrors, APIView):
         if not path.exists():
             raise Http404
         response = FileResponse(path.open("rb"), as_attachment=True, filename=package.file_name,
-                                content_type="application/zip")
+                                content_type=package.media_type)
         response[DATA_CUT_HEADER] = package.data_cut.isoformat()
         return response

@@ -72,7 +72,9 @@ class ApiRequest(models.Model):
 
 
 class DataPackage(models.Model):
-    """A zip of every dataset, the dictionary, the ODM file and a README, built by a job."""
+    """A zip of every dataset (CSV, SAS, SPSS, Stata), the dictionary, the ODM file and a
+    README, built by a job; or, when ``dataset`` is set, that one dataset as one statistical
+    file (``file_format``), built by the same job since these formats cannot be streamed."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -83,6 +85,11 @@ class DataPackage(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
+    #: One dataset as one statistical file ("": the whole package).
+    dataset = models.CharField(max_length=64, blank=True)
+    file_format = models.CharField(max_length=8, blank=True,
+                                   choices=[("xpt", "SAS transport v5"), ("sav", "SPSS"),
+                                            ("dta", "Stata")])
     status = models.CharField(max_length=8, choices=Status, default=Status.QUEUED)
     #: Steps done out of ``steps_total`` (one per file of the package).
     steps_done = models.PositiveIntegerField(default=0)
@@ -99,7 +106,15 @@ class DataPackage(models.Model):
         ordering = ["-requested_at", "-id"]
 
     def __str__(self):
+        if self.dataset:
+            return f"{self.dataset}.{self.file_format} ({self.status})"
         return f"Data package {self.pk} ({self.status})"
+
+    @property
+    def media_type(self):
+        from trialsite.exports.statfiles import FORMATS
+
+        return FORMATS[self.file_format].media_type if self.dataset else "application/zip"
 
     @property
     def percent(self):

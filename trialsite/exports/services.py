@@ -50,3 +50,25 @@ def package_request(*, actor):
         package = DataPackage.objects.create(requested_by=actor)
         transaction.on_commit(lambda: build_data_package.delay(package.pk))
     return package
+
+
+def stat_file_request(*, actor, dataset, file_format):
+    """Queue one dataset as one statistical file (``xpt``, ``sav`` or ``dta``)."""
+    from trialsite.exports.registry import get_dataset
+    from trialsite.exports.statfiles import FORMATS
+    from trialsite.exports.tasks import build_data_package
+
+    errors = {}
+    try:
+        get_dataset(dataset)
+    except KeyError:
+        errors["dataset"] = f"No dataset is called {dataset!r}."
+    if file_format not in FORMATS:
+        errors["format"] = "Choose xpt (SAS transport v5), sav (SPSS) or dta (Stata)."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        package = DataPackage.objects.create(requested_by=actor, dataset=dataset,
+                                             file_format=file_format)
+        transaction.on_commit(lambda: build_data_package.delay(package.pk))
+    return package

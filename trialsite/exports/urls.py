@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/v1/exports/dictionary.csv", api.DictionaryView.as_view(), name="export-dictionary"),
     path("api/v1/exports/odm.xml", api.OdmView.as_view(), name="export-odm"),
     path("api/v1/exports/packages/", api.PackageListView.as_view(), name="export-packages"),
+    path("api/v1/exports/files/", api.StatFileView.as_view(), name="export-files"),
+    path("exports/files/", views.stat_file_request, name="export-file-request"),
     path("api/v1/exports/packages/<int:pk>/", api.PackageDetailView.as_view(),
          name="export-package"),
     path("api/v1/exports/packages/<int:pk>/download/", api.PackageDownloadView.as_view(),

@@ -23,6 +23,23 @@ def exports_page(request):
 
 
 @login_required
+def stat_file_request(request):
+    """The exports page's "SAS / SPSS / Stata" buttons: queue the file, back to the page."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        package = services.stat_file_request(actor=request.user,
+                                              dataset=request.POST.get("dataset", ""),
+                                              file_format=request.POST.get("format", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{package.dataset}.{package.file_format} is being built: "
+                                  "it appears under “Data package” when ready.")
+    return redirect("exports")
+
+
+@login_required
 def api_access(request):
     if not services.may_hold_tokens(request.user):
         raise PermissionDenied("API tokens are for people with a role in a study.")
