@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/exports/packages/", api.PackageListView.as_view(), name="export-packages"),
     path("api/v1/exports/files/", api.StatFileView.as_view(), name="export-files"),
     path("exports/files/", views.stat_file_request, name="export-file-request"),
+    path("exports/casebooks/<str:subject_id>.pdf", views.casebook_pdf, name="casebook-pdf"),
     path("api/v1/exports/packages/<int:pk>/", api.PackageDetailView.as_view(),
          name="export-package"),
     path("api/v1/exports/packages/<int:pk>/download/", api.PackageDownloadView.as_view(),

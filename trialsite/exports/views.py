@@ -23,6 +23,26 @@ def exports_page(request):
 
 
 @login_required
+def casebook_pdf(request, subject_id):
+    """One patient's casebook as a PDF, for those who read its audit trail (else 404)."""
+    from django.http import HttpResponse
+    from django.utils import timezone
+
+    from trialsite.exports.casebook_pdf import casebook_pdf as build
+    from trialsite.monitoring.selectors import patient_get
+
+    patient = patient_get(user=request.user, key=subject_id)
+    data_cut = timezone.now()
+    built = build(patient, user=request.user, data_cut=data_cut)
+    response = HttpResponse(built.content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{built.file_name}"'
+    response["X-Checksum-SHA256"] = built.sha256
+    response["X-Data-Cut"] = data_cut.isoformat()
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
 def stat_file_request(request):
     """The exports page's "SAS / SPSS / Stata" buttons: queue the file, back to the page."""
     if request.method != "POST":
