@@ -21,6 +21,8 @@ def navigation(request):
         nav.append(("monitoring-home", "Monitoring"))
     if roles & readers or user.is_superuser:
         nav.append(("exports", "Exports"))
+    if roles & {Role.DATA_MANAGER, Role.INVESTIGATOR} or user.is_superuser:
+        nav.append(("site-archives", "Site archives"))
     if roles or user.is_superuser:
         nav.append(("api-access", "API access"))
     nav.append(("api-docs", "API"))

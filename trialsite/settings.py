@@ -221,6 +221,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Data packages and site archives are jobs with the same statuses: one enum.
+    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "trialsite.exports.models.DataPackage.Status"},
 }
 
 # Celery. Without CELERY_BROKER_URL the broker is a folder on disk: a real worker and beat run

@@ -280,16 +280,36 @@ _HEADED = TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ecf1")
 _WIDTH = A4[0] - 30 * mm
 
 
+def _fits(text, width, font, size):
+    """Whether ``text`` fits on one line of ``width`` points (then a plain string cell will
+    do: a Paragraph is parsed and wrapped, which is most of the time a casebook takes)."""
+    return "\n" not in text and pdfmetrics.stringWidth(text, font, size) <= width - 5
+
+
 def _table(rows, widths, styles, *, header=None):
     cell = styles["small"]
+    widths = [w * _WIDTH for w in widths]
     data = []
     if header:
-        data.append([_p(h, styles["bold"]) for h in header])
-    data.extend([[c if isinstance(c, Paragraph) else _p(c, cell) for c in row] for row in rows])
-    table = Table(data, colWidths=[w * _WIDTH for w in widths], repeatRows=1 if header else 0)
+        data.append(list(header))
+    for row in rows:
+        out = []
+        for column, value in enumerate(row):
+            if isinstance(value, Paragraph):
+                out.append(value)
+                continue
+            text = str(value)
+            out.append(text if _fits(text, widths[column], cell.fontName, cell.fontSize)
+                       else _p(text, cell))
+        data.append(out)
+    table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
     table.setStyle(_GRID)
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), cell.fontName, cell.fontSize,
+                                cell.leading)]))
     if header:
         table.setStyle(_HEADED)
+        table.setStyle(TableStyle([("FONT", (0, 0), (-1, 0), styles["bold"].fontName,
+                                    cell.fontSize, cell.leading)]))
     return table
 
 

@@ -98,3 +98,40 @@ def token_revoke(request, pk):
     else:
         messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("api-access")
+
+
+@login_required
+def site_archives(request):
+    """Site archives: the data manager builds them (a site, or every site at study close);
+    the site's investigators and the data manager download them."""
+    from trialsite.access import sites_visible_to
+    from trialsite.models import Role, Site, Study
+
+    dm_sites = sites_visible_to(request.user, Site.objects.select_related("study"),
+                                roles=frozenset({Role.DATA_MANAGER})).order_by("study__code",
+                                                                              "code")
+    if request.method == "POST":
+        try:
+            if request.POST.get("study"):
+                study = Study.objects.filter(pk__in={s.study_id for s in dm_sites},
+                                             code=request.POST["study"]).first()
+                if study is None:
+                    raise Http404
+                built = services.study_close_archives(actor=request.user, study=study)
+                messages.success(request, f"Study close: {len(built)} site archives requested.")
+            else:
+                site = dm_sites.filter(code=request.POST.get("site", "")).first()
+                if site is None:
+                    raise Http404
+                services.site_archive_request(actor=request.user, site=site)
+                messages.success(request, f"The archive of site {site.code} is being built.")
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+        return redirect("site-archives")
+    archives = list(services.archives_visible_to(request.user)
+                    .select_related("site__study", "requested_by", "progress")[:100])
+    studies = sorted({s.study.code for s in dm_sites})
+    return render(request, "exports/site_archives.html", {
+        "archives": archives, "dm_sites": dm_sites, "studies": studies,
+        "building": any(a.status in ("queued", "running") for a in archives),
+    })
