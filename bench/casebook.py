@@ -5,7 +5,9 @@ The patients are made through the services, as the pages make them: screened, co
 enrolled three years before today (the visit schedule follows), then at every visit up to
 today the performance status, vital signs, haematology, chemistry and drug exposure, a
 liquid-biopsy draw (chain of custody), a tumour assessment every 84 days; one correction of
-the weight with its reason per visit, an adverse event and a monitor's query. Budgets
+the weight with its reason per visit, an adverse event and a monitor's query. The casebook
+timed is the first patient's, followed for the whole three years; the site's other patients
+were recruited along the way (follow-up spread evenly up to three years). Budgets
 (``docs/exports.md``): one casebook < 5 s, a 150-patient site archive < 10 min.
 
     .venv/bin/python bench/casebook.py                 # 1 casebook (5 rounds), 150-patient archive
@@ -152,7 +154,11 @@ def main():
         coordinator, monitor, manager = _users(site)
 
         start = time.perf_counter()
-        patients = [seed_patient(site, coordinator, monitor, years=args.years, number=i)
+        # A site at study close: the first patient was followed the whole ``years``, the
+        # others were recruited along the way (follow-up spread evenly up to ``years``).
+        patients = [seed_patient(site, coordinator, monitor, number=i,
+                                 years=args.years if i == 0 else max(
+                                     0.25, args.years * i / args.patients))
                     for i in range(args.patients)]
         seeded = time.perf_counter() - start
         from trialsite.monitoring.selectors import patient_trail

@@ -121,3 +121,9 @@ def test_another_sites_casebook_pdf_answers_404(trial, client):
     client.force_login(trial.users[Role.SPONSOR])
     assert client.get(f"/exports/casebooks/{trial.patient_a1.subject_id}.pdf"
                       ).status_code == 404
+
+
+def test_the_casebook_page_links_to_its_pdf(trial, client):
+    client.force_login(trial.users[Role.MONITOR])
+    page = client.get(f"/patients/{trial.patient_a1.subject_id}/").content.decode()
+    assert f"/exports/casebooks/{trial.patient_a1.subject_id}.pdf" in page
