@@ -83,6 +83,8 @@ def test_the_casebook_pdf_shows_a_value_its_correction_and_the_reason(trial, tmp
     assert "Source data verified at version" in flat
     assert "I have reviewed this casebook" in flat
     assert "covers the data as they are" in flat
+    # The screening's protocol variables, named and decoded as the dictionary does.
+    assert "Screening values: Menopausal status post-menopausal" in flat
     # Every visit and form; samples with their custody; the computed tumour response.
     assert "Visit BL" in flat and "Visit M3" in flat
     assert "Haematology" in flat and "Sample —" in flat and "Aliquot —" in flat

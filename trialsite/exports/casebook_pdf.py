@@ -31,6 +31,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import JSONField
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -101,6 +102,7 @@ _HIDDEN = {"id", *BOOKKEEPING_FIELDS}
 
 def _folded_values(model, entries):
     """``[(label, value)]`` of the record as its trail shows it: every field, in form order."""
+    current = entries[0].record if entries else None
     shown = {}
     for entry in reversed(entries):  # oldest first
         for change in entry.changes:
@@ -116,8 +118,45 @@ def _folded_values(model, entries):
         if model_field.name in ("voided_at", "void_reason") and model_field.name not in shown:
             continue
         label = str(model_field.verbose_name)
-        values.append((label[:1].upper() + label[1:], shown.get(model_field.name, "—")))
+        label = label[:1].upper() + label[1:]
+        raw = getattr(current, model_field.attname, None)
+        if isinstance(model_field, JSONField) and isinstance(raw, dict) and raw:
+            # Protocol variables kept as one JSON value (the screening's): one line each,
+            # named and coded as the data dictionary names them.
+            for key, value in raw.items():
+                values.append((f"{label}: {_variable_label(key)}", _variable_value(key, value)))
+            continue
+        values.append((label, shown.get(model_field.name, "—")))
     return values
+
+
+def _dictionary():
+    """``{variable name: Var}`` over every dataset (the first dataset naming it wins)."""
+    if not _VARIABLES:
+        from trialsite.exports.registry import all_datasets
+
+        for dataset in all_datasets():
+            for var in dataset.variables:
+                _VARIABLES.setdefault(var.name, var)
+    return _VARIABLES
+
+
+_VARIABLES = {}
+
+
+def _variable_label(name):
+    var = _dictionary().get(name)
+    if var is None:
+        return name
+    return f"{var.label} ({var.unit})" if var.unit and var.unit not in var.label else var.label
+
+
+def _variable_value(name, value):
+    if value is None or value == "":
+        return "—"
+    var = _dictionary().get(name)
+    text = str(value)
+    return dict(var.codes).get(text, text) if var is not None and var.codes else text
 
 
 def _visit_id(model, row, rows_by_key):
