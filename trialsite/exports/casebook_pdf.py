@@ -36,6 +36,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdf_canvas
@@ -317,12 +318,17 @@ _GRID = TableStyle([
 ])
 _HEADED = TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ecf1"))])
 _WIDTH = A4[0] - 30 * mm
+_MAX_ROW_LINES = 40
 
 
-def _fits(text, width, font, size):
-    """Whether ``text`` fits on one line of ``width`` points (then a plain string cell will
-    do: a Paragraph is parsed and wrapped, which is most of the time a casebook takes)."""
-    return "\n" not in text and pdfmetrics.stringWidth(text, font, size) <= width - 5
+def _cell(text, width, font, size):
+    """A table cell as plain text, wrapped to the column here (``simpleSplit``): a Paragraph
+    per cell is parsed and wrapped again at every layout pass, which was most of the time a
+    casebook took."""
+    lines = []
+    for line in text.split("\n"):
+        lines.extend(simpleSplit(line, font, size, width - 5) or [""])
+    return "\n".join(lines)
 
 
 def _table(rows, widths, styles, *, header=None):
@@ -330,17 +336,14 @@ def _table(rows, widths, styles, *, header=None):
     widths = [w * _WIDTH for w in widths]
     data = []
     if header:
-        data.append(list(header))
+        data.append([_cell(h, widths[i], styles["bold"].fontName, cell.fontSize)
+                     for i, h in enumerate(header)])
     for row in rows:
-        out = []
-        for column, value in enumerate(row):
-            if isinstance(value, Paragraph):
-                out.append(value)
-                continue
-            text = str(value)
-            out.append(text if _fits(text, widths[column], cell.fontName, cell.fontSize)
-                       else _p(text, cell))
-        data.append(out)
+        cells = [_cell(str(value), widths[column], cell.fontName, cell.fontSize).split("\n")
+                 for column, value in enumerate(row)]
+        # A row is never split across pages: a very long cell goes on over further rows.
+        for start in range(0, max(len(c) for c in cells), _MAX_ROW_LINES):
+            data.append(["\n".join(c[start:start + _MAX_ROW_LINES]) for c in cells])
     table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
     table.setStyle(_GRID)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), cell.fontName, cell.fontSize,
