@@ -23,6 +23,8 @@ def navigation(request):
     beyond_entry = roles - {Role.COORDINATOR}
     if beyond_entry & readers or user.is_superuser:
         nav.append(("exports", "Exports"))
+    if roles & {Role.DATA_MANAGER, Role.INVESTIGATOR} or user.is_superuser:
+        nav.append(("site-archives", "Site archives"))
     if beyond_entry or user.is_superuser:
         nav.append(("api-access", "API access"))
         nav.append(("api-docs", "API"))

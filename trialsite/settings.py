@@ -276,6 +276,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "/static/favicon.svg",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Data packages and site archives are jobs with the same statuses: one enum.
+    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "trialsite.exports.models.DataPackage.Status"},
 }
 
 # Celery. Without CELERY_BROKER_URL the broker is a folder on disk: a real worker and beat run
@@ -296,6 +298,7 @@ CELERY_TASK_DEFAULT_QUEUE = "daily"
 CELERY_TASK_QUEUES = [Queue("daily"), Queue("exports")]
 CELERY_TASK_ROUTES = {
     "trialsite.exports.tasks.build_data_package": {"queue": "exports"},
+    "trialsite.exports.tasks.build_site_archive_task": {"queue": "exports"},
     "outcomes.tasks.run_real_world_import": {"queue": "exports"},
 }
 # A redelivered message (worker killed mid-task, acks_late) comes back after this long: longer

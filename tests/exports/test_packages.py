@@ -20,7 +20,8 @@ def check_zip(content, api):
     archive = zipfile.ZipFile(io.BytesIO(content))
     names = set(archive.namelist())
     expected = {f"{d.name}.csv" for d in all_datasets()} | {"dictionary.csv", "odm.xml",
-                                                            "README.txt"}
+                                                            "README.txt"} | {
+        f"{fmt}/{d.name}.{fmt}" for d in all_datasets() for fmt in ("xpt", "sav", "dta")}
     assert names == expected
     readme = archive.read("README.txt").decode()
     assert re.search(r"Data cut \(UTC\): \d{4}-\d\d-\d\dT", readme)
@@ -43,7 +44,7 @@ def test_package_job_end_to_end_through_the_api(trial, api_for,
     package_id = started.json()["id"]
     status = api.get(f"/api/v1/exports/packages/{package_id}/").json()
     assert (status["status"], status["percent"]) == ("ready", 100)
-    assert status["steps_done"] == status["steps_total"] == len(all_datasets()) + 3
+    assert status["steps_done"] == status["steps_total"] == 2 * len(all_datasets()) + 3
     download = api.get(status["download"])
     assert download.status_code == 200
     content = b"".join(download.streaming_content)

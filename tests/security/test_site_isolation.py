@@ -135,6 +135,22 @@ def _others_package(world, role):
     return [{"pk": package.pk}]
 
 
+def _foreign_archives(world, role):
+    """A ready archive of every site the role may not download from (for a coordinator,
+    monitor or sponsor, that is every site: only investigators and data managers may)."""
+    from tests.factories import UserFactory
+    from trialsite.audit import audited_save
+    from trialsite.exports.models import SiteArchive
+    from trialsite.models import Role
+
+    sites = foreign_sites(world, role)
+    if role not in (Role.INVESTIGATOR, Role.DATA_MANAGER):
+        sites = [*sites, world.site_a1]
+    return [{"pk": audited_save(SiteArchive(site=site, requested_by=UserFactory(),
+                                            status="ready", file_name="x.zip"),
+                                actor=world.users[Role.COORDINATOR]).pk} for site in sites]
+
+
 def _others_token(world, role):
     from tests.factories import UserFactory, api_key
     from trialsite.exports.models import ApiToken
@@ -267,6 +283,9 @@ OBJECT_ROUTES = {
     "export-package": _others_package,
     "export-package-download": _others_package,
     "api-token-revoke": _others_token,
+    "casebook-pdf": _patients,
+    "export-archive": _foreign_archives,
+    "export-archive-download": _foreign_archives,
     "export-dataset": lambda w, r: [{"dataset": "no_such_dataset", "fmt": "csv"}],
 }
 

@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 from trialsite import files
 from trialsite.exports import services
 from trialsite.exports.dictionary import HEADER, dictionary_rows
-from trialsite.exports.models import DataPackage
+from trialsite.exports.models import DataPackage, SiteArchive
 from trialsite.exports.odm import odm_chunks
 from trialsite.exports.packages import package_name
 from trialsite.exports.registry import (
@@ -63,6 +64,13 @@ class XmlRenderer(_StreamRenderer):
 class ZipRenderer(_StreamRenderer):
     media_type = "application/zip"
     format = "zip"
+
+
+class AnyFileRenderer(_StreamRenderer):
+    """Downloads of built files (a zip, or a SAS, SPSS or Stata file)."""
+
+    media_type = "*/*"
+    format = "file"
 
 
 class _JsonErrors:
@@ -123,6 +131,8 @@ class DatasetOut(serializers.Serializer):
     date_range = serializers.BooleanField()
     csv = serializers.CharField()
     ndjson = serializers.CharField()
+    statistical_files = serializers.CharField(
+        help_text="POST {dataset, format} here to build it as xpt, sav or dta.")
     variables = VariableOut(many=True)
 
 
@@ -135,6 +145,8 @@ def dataset_description(dataset, request=None):
         "name": dataset.name, "label": dataset.label, "description": dataset.description,
         "incremental": dataset.incremental, "date_range": bool(dataset.date_path),
         "csv": url("csv"), "ndjson": url("ndjson"),
+        "statistical_files": (request.build_absolute_uri(reverse("export-files"))
+                              if request is not None else reverse("export-files")),
         "variables": [{"name": v.name, "label": v.label, "type": v.type, "unit": v.unit,
                        "codes": dict(v.codes)} for v in dataset.variables],
     }
@@ -229,7 +241,8 @@ class PackageOut(serializers.ModelSerializer):
 
     class Meta:
         model = DataPackage
-        fields = ["id", "status", "percent", "steps_done", "steps_total", "current_step",
+        fields = ["id", "dataset", "file_format", "status", "percent", "steps_done",
+                  "steps_total", "current_step",
                   "requested_at", "data_cut", "finished_at", "size_bytes", "sha256", "error",
                   "download"]
 
@@ -241,6 +254,35 @@ class PackageOut(serializers.ModelSerializer):
 
 def _own_packages(user):
     return DataPackage.objects.filter(requested_by=user)
+
+
+class StatFileIn(serializers.Serializer):
+    dataset = serializers.CharField(max_length=64)
+    format = serializers.ChoiceField(choices=["xpt", "sav", "dta"])
+
+
+class StatFileView(APIView):
+    """One dataset as a SAS transport v5 (xpt), SPSS (sav) or Stata (dta) file: POST starts
+    the job that builds it (these formats cannot be streamed); poll the package it returns and
+    download it from there. GET lists your statistical files (newest first)."""
+
+    @extend_schema(responses=PackageOut(many=True))
+    def get(self, request):
+        files = _own_packages(request.user).exclude(dataset="")
+        return Response(PackageOut(files[:50], many=True).data)
+
+    @extend_schema(request=StatFileIn, responses={202: PackageOut, 400: OpenApiResponse()})
+    def post(self, request):
+        form = StatFileIn(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            package = services.stat_file_request(actor=request.user,
+                                                 dataset=form.validated_data["dataset"],
+                                                 file_format=form.validated_data["format"])
+        except ValidationError as exc:
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        package.refresh_from_db()
+        return Response(PackageOut(package).data, status=status.HTTP_202_ACCEPTED)
 
 
 class PackageListView(APIView):
@@ -273,9 +315,10 @@ class PackageDetailView(APIView):
 
 
 class PackageDownloadView(_JsonErrors, APIView):
-    renderer_classes = [ZipRenderer]
+    renderer_classes = [ZipRenderer, AnyFileRenderer]
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY,
+                              (200, "application/x-sas-xport"): OpenApiTypes.BINARY,
                               404: OpenApiResponse(description="Not yours, or not ready.")})
     def get(self, request, pk):
         package = _own_package(request.user, pk)
@@ -286,8 +329,140 @@ class PackageDownloadView(_JsonErrors, APIView):
         except FileNotFoundError:
             raise Http404 from None
         response = FileResponse(stored, as_attachment=True, filename=package.file_name,
-                                content_type="application/zip")
+                                content_type=package.media_type)
         if package.size_bytes is not None:
             response["Content-Length"] = str(package.size_bytes)
         response[DATA_CUT_HEADER] = package.data_cut.isoformat()
+        return response
+
+
+# --- site archives ---------------------------------------------------------------------------
+
+
+class ArchiveOut(serializers.ModelSerializer):
+    site = serializers.CharField(source="site.code")
+    study = serializers.CharField(source="site.study.code")
+    requested_by = serializers.CharField(source="requested_by.username")
+    percent = serializers.SerializerMethodField()
+    current_step = serializers.SerializerMethodField()
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SiteArchive
+        fields = ["id", "study", "site", "occasion", "status", "percent", "current_step",
+                  "requested_by", "created_at", "data_cut", "finished_at", "casebooks",
+                  "size_bytes", "sha256", "manifest", "error", "download"]
+
+    def _progress(self, archive):
+        return getattr(archive, "progress", None)
+
+    def get_percent(self, archive) -> int:
+        if archive.status == SiteArchive.Status.READY:
+            return 100
+        progress = self._progress(archive)
+        return progress.percent if progress else 0
+
+    def get_current_step(self, archive) -> str:
+        progress = self._progress(archive)
+        return progress.current_step if progress else ""
+
+    def get_download(self, archive) -> str | None:
+        if archive.status != SiteArchive.Status.READY:
+            return None
+        return reverse("export-archive-download", kwargs={"pk": archive.pk})
+
+
+class ArchiveIn(serializers.Serializer):
+    site = serializers.RegexField(r"^[A-Z0-9]{2,12}$", required=False,
+                                  help_text="The site's code: one archive.")
+    study = serializers.CharField(max_length=32, required=False,
+                                  help_text="The study's code: every site's archive (study "
+                                            "close).")
+
+    def validate(self, attrs):
+        if bool(attrs.get("site")) == bool(attrs.get("study")):
+            raise serializers.ValidationError({"site": "Give a site, or a study for all of "
+                                                       "its sites."})
+        return attrs
+
+
+def _archives(user):
+    return (services.archives_visible_to(user)
+            .select_related("site__study", "requested_by", "progress"))
+
+
+def _archive(user, pk):
+    archive = _archives(user).filter(pk=pk).first()
+    if archive is None:
+        raise Http404
+    return archive
+
+
+class ArchiveListView(APIView):
+    """Site archives you may download (newest first); POST (data manager) builds one for a
+    site, or one per site of a study at its close."""
+
+    @extend_schema(responses=ArchiveOut(many=True))
+    def get(self, request):
+        return Response(ArchiveOut(_archives(request.user)[:100], many=True).data)
+
+    @extend_schema(request=ArchiveIn, responses={202: ArchiveOut(many=True),
+                                                 400: OpenApiResponse(),
+                                                 403: OpenApiResponse(),
+                                                 404: OpenApiResponse()})
+    def post(self, request):
+        from django.core.exceptions import PermissionDenied
+
+        from trialsite.models import Site, Study
+
+        form = ArchiveIn(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        try:
+            if data.get("site"):
+                site = Site.objects.visible_to(request.user).select_related("study").filter(
+                    code=data["site"]).first()
+                if site is None:
+                    raise Http404
+                archives = [services.site_archive_request(actor=request.user, site=site)]
+            else:
+                study = Study.objects.visible_to(request.user).filter(code=data["study"]).first()
+                if study is None:
+                    raise Http404
+                archives = services.study_close_archives(actor=request.user, study=study)
+        except PermissionDenied as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        fresh = _archives(request.user).filter(pk__in=[a.pk for a in archives])
+        return Response(ArchiveOut(fresh, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ArchiveDetailView(APIView):
+    """A site archive's progress; ``download`` is set when it is ready."""
+
+    @extend_schema(responses=ArchiveOut)
+    def get(self, request, pk):
+        return Response(ArchiveOut(_archive(request.user, pk)).data)
+
+
+class ArchiveDownloadView(_JsonErrors, APIView):
+    """The archive's zip: for the site's investigators and the study's data managers."""
+
+    renderer_classes = [ZipRenderer]
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY,
+                              404: OpenApiResponse(description="Not yours, or not ready.")})
+    def get(self, request, pk):
+        from trialsite.exports.site_archive import archive_name
+
+        archive = _archive(request.user, pk)
+        if archive.status != SiteArchive.Status.READY:
+            raise Http404
+        try:
+            stored = files.open_file(archive_name(archive))
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(stored, as_attachment=True, filename=archive.file_name,
+                                content_type="application/zip")
+        response[DATA_CUT_HEADER] = archive.data_cut.isoformat()
+        response["X-Checksum-SHA256"] = archive.sha256
         return response

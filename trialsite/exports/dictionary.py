@@ -1,14 +1,19 @@
 """The data dictionary: every variable of every dataset, with label, type, unit and codes."""
 
 from trialsite.exports.registry import all_datasets
+from trialsite.exports.statfiles import format_names
 
-HEADER = ("dataset", "position", "variable", "label", "type", "unit", "codes", "description")
+HEADER = ("dataset", "position", "variable", "label", "type", "unit", "codes", "description",
+          "xpt_name", "sav_name", "dta_name")
 
 
 def dictionary_rows(datasets=None):
-    """One row per variable; ``codes`` is ``code=label`` pairs joined by `` | ``."""
+    """One row per variable; ``codes`` is ``code=label`` pairs joined by `` | ``; the last
+    columns are the variable's name in the SAS (v5 transport), SPSS and Stata files."""
     for dataset in datasets or all_datasets():
+        mapped = {fmt: format_names(dataset.names, fmt) for fmt in ("xpt", "sav", "dta")}
         for position, var in enumerate(dataset.variables, 1):
             yield (dataset.name, position, var.name, var.label, var.type, var.unit,
                    " | ".join(f"{code}={label}" for code, label in var.codes),
-                   var.description)
+                   var.description, mapped["xpt"][var.name], mapped["sav"][var.name],
+                   mapped["dta"][var.name])

@@ -50,3 +50,66 @@ def package_request(*, actor):
         package = DataPackage.objects.create(requested_by=actor)
         transaction.on_commit(lambda: build_data_package.delay(package.pk))
     return package
+
+
+def stat_file_request(*, actor, dataset, file_format):
+    """Queue one dataset as one statistical file (``xpt``, ``sav`` or ``dta``)."""
+    from trialsite.exports.registry import get_dataset
+    from trialsite.exports.statfiles import FORMATS
+    from trialsite.exports.tasks import build_data_package
+
+    errors = {}
+    try:
+        get_dataset(dataset)
+    except KeyError:
+        errors["dataset"] = f"No dataset is called {dataset!r}."
+    if file_format not in FORMATS:
+        errors["format"] = "Choose xpt (SAS transport v5), sav (SPSS) or dta (Stata)."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        package = DataPackage.objects.create(requested_by=actor, dataset=dataset,
+                                             file_format=file_format)
+        transaction.on_commit(lambda: build_data_package.delay(package.pk))
+    return package
+
+
+# --- site archives ---------------------------------------------------------------------------
+
+
+def archives_visible_to(user):
+    """Archives a user may see and download: the data manager's study's, an investigator's
+    own sites'. Nobody else's (another site's archive answers 404)."""
+    from trialsite.access import site_filter
+    from trialsite.exports.models import SiteArchive
+    from trialsite.models import Role
+
+    return SiteArchive.objects.filter(
+        site_filter(user, roles=frozenset({Role.DATA_MANAGER, Role.INVESTIGATOR})))
+
+
+def site_archive_request(*, actor, site, occasion=None):
+    """The data manager asks for ``site``'s archive; the job starts after commit."""
+    from trialsite.access import has_study_role
+    from trialsite.exports.models import SiteArchive, SiteArchiveProgress
+    from trialsite.exports.tasks import build_site_archive_task
+    from trialsite.models import Role
+
+    if not (actor.is_superuser or has_study_role(actor, Role.DATA_MANAGER, site.study)):
+        raise PermissionDenied("Only the study's data manager builds site archives.")
+    occasion = occasion or SiteArchive.Occasion.ON_DEMAND
+    with transaction.atomic():
+        archive = audited_save(SiteArchive(site=site, requested_by=actor, occasion=occasion),
+                               actor=actor)
+        SiteArchiveProgress.objects.create(archive=archive)
+        transaction.on_commit(lambda: build_site_archive_task.delay(archive.pk))
+    return archive
+
+
+def study_close_archives(*, actor, study):
+    """At study close: one archive per site of ``study``, each built by its own job."""
+    from trialsite.exports.models import SiteArchive
+
+    return [site_archive_request(actor=actor, site=site,
+                                 occasion=SiteArchive.Occasion.STUDY_CLOSE)
+            for site in study.sites.filter(voided_at__isnull=True).order_by("code")]

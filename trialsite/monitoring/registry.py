@@ -36,6 +36,7 @@ _record_urls: list = []
 _edit_check_sources: list = []
 _dashboard_sources: list = []
 _scope_cache: dict = {}
+_trail_models: dict = {}
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,16 @@ def register_dashboard_source(function):
     """``function(study, sites) -> dict`` of plain counts merged into the dashboard."""
     if function not in _dashboard_sources:
         _dashboard_sources.append(function)
+
+
+def register_trail_model(model, *, site_path="site", study_path="site__study"):
+    """An audited model that is not a patient's record but belongs in the study-wide audit
+    trail (a site archive: who asked for it, what was built)."""
+    _trail_models[model._meta.label] = (model, site_path, study_path)
+
+
+def trail_models():
+    return tuple(_trail_models.values())
 
 
 def edit_check_sources():

@@ -225,6 +225,8 @@ def trail_sources():
         sources.append(TrailSource(model, "site", "site__study", None))
     sources.append(TrailSource(QueryMessage, "query__site", "query__site__study", None))
     sources.append(TrailSource(get_user_model(), None, "", None))
+    for model, site_path, study_path in registry.trail_models():
+        sources.append(TrailSource(model, site_path, study_path, None))
     return sorted(sources, key=lambda s: s.model._meta.label)
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exports', '0001_initial'),
+        ('exports', '0003_site_archive'),
     ]
 
     operations = [
