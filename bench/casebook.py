@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _django import bench_database, median  # noqa: E402
+from _django import bench_database, median, parse_args  # noqa: E402
 
 
 def _users(site):
@@ -46,10 +46,10 @@ def seed_patient(site, coordinator, monitor, *, years, number):
     from enrollment import services as enrollment_services
     from outcomes import services as outcome_services
     from tests.factories import enrol
-    from tests.visits.test_crf_services import SAVE
+    from tests.visits.crf.test_services import SAVE
     from trialsite.monitoring.services import query_open
-    from visits import crf_services
-    from visits.crf_models import VitalSigns
+    from visits.crf import services as crf_services
+    from visits.crf.models import VitalSigns
     from visits.models import Visit
 
     consent = (datetime.now(UTC) - timedelta(days=int(365 * years) + 30)).date()
@@ -97,7 +97,7 @@ def seed_patient(site, coordinator, monitor, *, years, number):
                 actor=coordinator, patient=patient, visit=visit, date=day,
                 measurements={"T1": Decimal("40")}, statuses={"NT1": "PRESENT"},
                 new_lesions="NO")
-    from tests.visits.test_crf_services import ADVERSE_EVENT
+    from tests.visits.crf.test_services import ADVERSE_EVENT
 
     first = next((v for v in visits if v.code != "SCR"), None)
     if first is not None:
@@ -130,7 +130,6 @@ def _sample(visit, coordinator, day):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--smoke", action="store_true", help="1 year, 3 patients, 1 round")
     parser.add_argument("--years", type=float, default=3)
     parser.add_argument("--others-years", type=float, default=0,
                         help="follow-up of the site's other patients, spread evenly up to "
@@ -140,19 +139,17 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile one casebook")
     parser.add_argument("--no-archive", action="store_true")
-    args = parser.parse_args()
-    if args.smoke:
-        args.years, args.patients, args.rounds = 1, 3, 1
+    args = parse_args(parser, years=1, patients=3, rounds=1)  # --smoke: 1 year, 3 patients
     os.environ.setdefault("TRIALSITE_EXPORTS_DIR", tempfile.mkdtemp(prefix="bench-archive-"))
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 
     with bench_database() as (connection, name):
         from django.utils import timezone
 
-        from trialsite.exports.casebook_pdf import casebook_pdf
+        from trialsite.archives.casebook_pdf import casebook_pdf
+        from trialsite.archives.services import site_archive_request
+        from trialsite.archives.site_archive import build_site_archive
         from trialsite.exports.models import SiteArchive
-        from trialsite.exports.services import site_archive_request
-        from trialsite.exports.site_archive import build_site_archive
         from trialsite.protocols import get_protocol
         from trialsite.services import study_sync_from_protocol, system_user
 

@@ -256,7 +256,7 @@ bench.seed()
 """
 
 VISIT_CHECK = """
-from visits.crf_models import VitalSigns
+from visits.crf.models import VitalSigns
 record = VitalSigns.objects.get(visit__patient__subject_id="{subject}", visit__code="BL")
 last = record.history.order_by("-history_id").first()
 print("VITALS", record.weight_kg, last.history_user.username, last.history_type)

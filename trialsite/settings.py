@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "trialsite",
     "trialsite.exports",
     "trialsite.monitoring",
+    "trialsite.archives",
     "enrollment",
     "eligibility",
     "visits",
@@ -298,7 +299,7 @@ CELERY_TASK_DEFAULT_QUEUE = "daily"
 CELERY_TASK_QUEUES = [Queue("daily"), Queue("exports")]
 CELERY_TASK_ROUTES = {
     "trialsite.exports.tasks.build_data_package": {"queue": "exports"},
-    "trialsite.exports.tasks.build_site_archive_task": {"queue": "exports"},
+    "trialsite.archives.tasks.build_site_archive_task": {"queue": "exports"},
     "outcomes.tasks.run_real_world_import": {"queue": "exports"},
 }
 # A redelivered message (worker killed mid-task, acks_late) comes back after this long: longer

@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/v1/", include("outcomes.api.urls")),
     path("api/v1/", include("trialsite.monitoring.api_urls")),
     path("", include("trialsite.exports.urls")),
+    path("", include("trialsite.archives.urls")),
     path("api/v1/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]

@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import REQUIRE_SERVICES
+from trialsite.archives.casebook_pdf import casebook_pdf
 from trialsite.audit import record_update
-from trialsite.exports.casebook_pdf import casebook_pdf
 from trialsite.models import Role
 from trialsite.monitoring import services as monitoring
 from trialsite.monitoring.models import Query
@@ -36,7 +36,7 @@ def pdf_text(content, tmp_path, name="casebook.pdf"):
 def correct_weight_and_sign(trial):
     """A monitor's query, the coordinator's correction with a reason, the answer, SDV and the
     investigator's signature."""
-    from visits.crf_models import VitalSigns
+    from visits.crf.models import VitalSigns
 
     coordinator = trial.users[Role.COORDINATOR]
     vitals = VitalSigns.objects.get(visit__patient=trial.patient_a1)
@@ -93,7 +93,7 @@ def test_the_casebook_pdf_shows_a_value_its_correction_and_the_reason(trial, tmp
 
 
 def test_a_later_change_shows_the_signature_no_longer_covers_the_data(trial, tmp_path):
-    from visits.crf_models import VitalSigns
+    from visits.crf.models import VitalSigns
 
     correct_weight_and_sign(trial)
     vitals = VitalSigns.objects.get(visit__patient=trial.patient_a1)

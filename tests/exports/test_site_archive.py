@@ -14,9 +14,9 @@ from rest_framework.test import APIClient
 from tests.exports.conftest import body
 from tests.exports.test_casebook_pdf import correct_weight_and_sign, pdf_text
 from tests.factories import UserFactory, api_key, grant
+from trialsite.archives.tasks import build_site_archive_task
 from trialsite.exports.models import SiteArchive
 from trialsite.exports.registry import all_datasets
-from trialsite.exports.tasks import build_site_archive_task
 from trialsite.models import Role
 
 

@@ -116,7 +116,7 @@ def _package(user):
 
 def _round_trip(trial, tmp_path):
     # A correction and text beyond SAS v5's 200 bytes, so both are exercised.
-    from visits.crf_models import ConcomitantMedication, VitalSigns
+    from visits.crf.models import ConcomitantMedication, VitalSigns
 
     vitals = VitalSigns.objects.get(visit__patient=trial.patient_a1)
     record_update(vitals, actor=trial.users[Role.COORDINATOR], expected_version=vitals.version,

@@ -19,6 +19,7 @@ LEVELS = [
     ["trialsite"],
     ["trialsite.exports"],
     ["trialsite.monitoring"],
+    ["trialsite.archives"],
     ["enrollment"],
     ["eligibility"],
     ["visits"],

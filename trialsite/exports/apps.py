@@ -15,9 +15,7 @@ class ExportsConfig(AppConfig):
 
         from trialsite.exports.audit_trail import register_audit_trail, register_history
         from trialsite.exports.models import SiteArchive
-        from trialsite.monitoring import registry
 
         # Building a site archive is in the audit trail: the trail page and the dataset.
         register_history(SiteArchive, "site", subject_path="")
         register_audit_trail()
-        registry.register_trail_model(SiteArchive)

@@ -20,17 +20,3 @@ def build_data_package(package_id):
 def purge_expired_data_packages():
     """Daily: delete expired packages from the store, and scratch files of killed builds."""
     return {"packages": purge_expired_packages(), "scratch_files": files.sweep_scratch()}
-
-
-@shared_task(acks_late=True)
-def build_site_archive_task(archive_id):
-    """Build a site archive by id; a ready one is left alone (safe to run twice)."""
-    from trialsite.exports.models import SiteArchive
-    from trialsite.exports.site_archive import build_site_archive
-
-    archive = (SiteArchive.objects.select_related("site__study", "requested_by")
-               .filter(pk=archive_id).first())
-    if archive is None or archive.status == SiteArchive.Status.READY:
-        return None
-    build_site_archive(archive)
-    return archive_id

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from trialsite import files
+from trialsite.archives.casebook_pdf import casebook_pdf
 from trialsite.audit import audited_save
-from trialsite.exports.casebook_pdf import casebook_pdf
 from trialsite.exports.dictionary import HEADER, dictionary_rows
 from trialsite.exports.models import SiteArchive, SiteArchiveProgress
 from trialsite.exports.odm import odm_chunks
