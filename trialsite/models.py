@@ -160,3 +160,69 @@ class Membership(AuditedModel):
             raise ValidationError({"site": "This role is granted at one site: choose the site."})
         if self.site_id and self.study_id and self.site.study_id != self.study_id:
             raise ValidationError({"site": "The site belongs to another study."})
+
+
+# --- audit-trail tamper evidence (see trialsite/audit_chain.py and docs/security.md) -----------
+
+
+class AuditChainLink(models.Model):
+    """One link of a history table's hash chain: the rows one INSERT statement wrote.
+
+    Written by database triggers only (PostgreSQL): ``history_ids`` and ``row_hashes`` (32 bytes
+    of SHA-256 per row, in the same order) when the statement runs; ``seq``, ``prev_hash`` and
+    ``chain_hash = SHA-256(prev_hash || row_hashes)`` when the transaction commits.
+    """
+
+    table_name = models.CharField(max_length=128)
+    seq = models.BigIntegerField(null=True, editable=False)
+    history_ids = models.TextField(editable=False)
+    columns = models.TextField(editable=False)
+    row_hashes = models.BinaryField(editable=False)
+    prev_hash = models.BinaryField(null=True, editable=False)
+    chain_hash = models.BinaryField(null=True, editable=False)
+    created_at = models.DateTimeField(editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["table_name", "seq"], name="audit_chain_link_seq"),
+        ]
+
+    def __str__(self):
+        return f"{self.table_name} #{self.seq}"
+
+
+class AuditChainHead(models.Model):
+    """The last link of one history table's chain (updated by the commit-time trigger)."""
+
+    table_name = models.CharField(max_length=128, primary_key=True)
+    seq = models.BigIntegerField(default=0)
+    head_hash = models.BinaryField(null=True)
+
+    def __str__(self):
+        return f"{self.table_name} @ {self.seq}"
+
+
+class AuditTrailVerification(models.Model):
+    """The outcome of one verification of every history table's hash chain."""
+
+    class Outcome(models.TextChoices):
+        INTACT = "intact", "Intact"
+        BROKEN = "broken", "Broken"
+        NOT_AVAILABLE = "not_available", "Not available on this database"
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=Outcome)
+    tables_checked = models.PositiveIntegerField(default=0)
+    rows_checked = models.BigIntegerField(default=0)
+    #: Each break located: ``{"table", "history_id", "record_id", "seq", "problem"}``.
+    breaks = models.JSONField(default=list)
+    #: ``{table: [seq, head hash hex]}`` at verification, checked again by the next run.
+    heads = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.outcome}"

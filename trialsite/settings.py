@@ -190,6 +190,9 @@ if _mail_backend.endswith("smtp.EmailBackend"):
     }
 MAILERS = {"default": {"BACKEND": _mail_backend, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "trialsite@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Who is alerted when the audit trail's verification finds a break (comma-separated e-mails).
+ADMINS = [a.strip() for a in os.environ.get("ADMINS", "").split(",") if a.strip()]
 
 # Audit trail (django-simple-history): reasons are free text of any length, and no revert button.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
@@ -248,6 +251,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-sessions": {
         "task": "trialsite.tasks.purge_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Audit trail: recompute every history table's hash chain; alert ADMINS on a break.
+    "verify-audit-trail": {
+        "task": "trialsite.tasks.verify_audit_trail",
+        "schedule": crontab(hour=4, minute=0),
     },
     # Visits: grow schedules, then flag what closed yesterday, then e-mail the digests.
     "extend-visit-schedules": {

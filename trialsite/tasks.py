@@ -16,3 +16,11 @@ def purge_expired_sessions():
     before = Session.objects.filter(expire_date__lt=timezone.now()).count()
     engine.SessionStore.clear_expired()
     return before
+
+
+@shared_task(acks_late=True)
+def verify_audit_trail():
+    """Verify the audit trail's hash chains daily and alert on a break."""
+    from trialsite.services import audit_trail_verify
+
+    return audit_trail_verify().outcome
