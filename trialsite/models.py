@@ -33,6 +33,10 @@ CLINICAL_READ_ROLES = frozenset(
 class User(AbstractUser):
     """A person who logs in. Account changes are in the audit trail (never the password hash)."""
 
+    #: Set when an administrator resets the password: until the user sets a new one, every
+    #: page leads to the password change, so an administrator cannot act (or sign) as them.
+    password_change_required = models.BooleanField(default=False)
+
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     objects = UserManager()

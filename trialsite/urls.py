@@ -17,6 +17,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChange.as_view(), name="password-change"),
     path("", include("enrollment.urls")),
     path("", include("eligibility.urls")),
     path("", include("visits.urls")),
