@@ -3,7 +3,7 @@
 from django.db.models import Count, Q
 from django.http import Http404
 
-from enrollment.domain.lifecycle import PatientStatus
+from enrollment.domain.lifecycle import PatientStatus, age_in_years
 from enrollment.models import Patient
 from trialsite.audit import history_entries
 
@@ -31,9 +31,17 @@ def patient_get(*, user, subject_id):
         raise Http404("No such patient") from None
 
 
-def patient_history(patient):
+#: How a viewer who may not see birth dates (a sponsor) sees the birth date in a trail.
+AGE_INSTEAD_OF_BIRTH_DATE = {
+    "birth_date": ("Age at consent (birth date withheld)",
+                   lambda row: age_in_years(row.birth_date, row.consent_date)),
+}
+
+
+def patient_history(patient, *, birth_date_visible=True):
     rows = patient.history.select_related("history_user").all()
-    return history_entries(rows, time_zone=patient.site.time_zone)
+    return history_entries(rows, time_zone=patient.site.time_zone,
+                           redact=None if birth_date_visible else AGE_INSTEAD_OF_BIRTH_DATE)
 
 
 def sites_with_counts(*, user, study=None):
