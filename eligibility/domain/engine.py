@@ -15,7 +15,6 @@ Ages are completed years by the same rule (born 29 February: a year older on 1 M
 from __future__ import annotations
 
 import calendar
-import csv
 import io
 import operator
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +26,7 @@ from typing import NamedTuple
 
 from eligibility.domain.renal import cockcroft_gault
 from eligibility.domain.variables import parse_values
+from trialsite import csv_safety
 from trialsite.protocols.criteria import (
     AllNegative,
     AllOf,
@@ -691,5 +691,5 @@ def prescreen_fields(row: PrescreenRow) -> tuple[str, str, str, str]:
 def format_prescreen_row(row: PrescreenRow) -> str:
     """Return the output CSV line of ``row``, quoted as CSV requires, without a line end."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(prescreen_fields(row))
+    csv_safety.writer(buffer, lineterminator="").writerow(prescreen_fields(row))
     return buffer.getvalue()

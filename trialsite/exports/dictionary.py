@@ -4,11 +4,19 @@ from trialsite.exports.registry import all_datasets
 
 HEADER = ("dataset", "position", "variable", "label", "type", "unit", "codes", "description")
 
+#: Said of every text variable (``trialsite.csv_safety``: OWASP's CSV-injection rule).
+CSV_TEXT_NOTE = ("In CSV files, a value starting with =, +, -, @, a tab or a carriage return "
+                 "is written with a leading apostrophe (') so spreadsheets do not run it as a "
+                 "formula; NDJSON and ODM carry the value unchanged.")
+
 
 def dictionary_rows(datasets=None):
     """One row per variable; ``codes`` is ``code=label`` pairs joined by `` | ``."""
     for dataset in datasets or all_datasets():
         for position, var in enumerate(dataset.variables, 1):
+            description = var.description
+            if var.type == "text":
+                description = f"{description} {CSV_TEXT_NOTE}".strip()
             yield (dataset.name, position, var.name, var.label, var.type, var.unit,
                    " | ".join(f"{code}={label}" for code, label in var.codes),
-                   var.description)
+                   description)

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from eligibility.domain.engine import PRESCREEN_HEADER, Verdict, prescreen_fields, prescreen_row
 from eligibility.domain.variables import unknown_columns
+from trialsite import csv_safety
 from trialsite.protocols import all_protocols, get_protocol
 
 ID_COLUMN = "candidate_id"
@@ -128,7 +129,7 @@ class Command(BaseCommand):
     # --- evaluation ---------------------------------------------------------------------------
 
     def _prescreen(self, protocol, header, rows, out):
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_safety.writer(out, lineterminator="\n")
         writer.writerow(PRESCREEN_HEADER)
         counts, failed_rows = Counter(), 0
         while True:
