@@ -115,3 +115,24 @@ def sees_birth_date(user, site):
         and (m.site_id == site.pk or (m.site_id is None and m.study_id == site.study_id))
         for m in _memberships(user)
     )
+
+
+def laboratory_filter(user, *, study_path, lab_path):
+    """A Q keeping rows addressed to a laboratory the user works for (central laboratory role).
+
+    Each central-lab membership names its laboratory; a membership without one (created before
+    laboratories were required) sees nothing until an administrator sets it.
+    """
+    if user.is_authenticated and user.is_superuser:
+        return Q()
+    q = Q(pk__in=[])
+    for m in _memberships(user):
+        if m.role == Role.CENTRAL_LAB and m.laboratory:
+            q |= Q(**{study_path: m.study_id, lab_path: m.laboratory})
+    return q
+
+
+def works_for_laboratory(user, study, laboratory):
+    """Whether ``user`` is the central laboratory ``laboratory`` of ``study``."""
+    return any(m.role == Role.CENTRAL_LAB and m.study_id == study.pk
+               and m.laboratory == laboratory for m in _memberships(user))

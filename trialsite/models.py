@@ -140,6 +140,13 @@ class Membership(AuditedModel):
         Site, on_delete=models.PROTECT, related_name="memberships", null=True, blank=True
     )
     role = models.CharField(max_length=16, choices=Role)
+    #: The central laboratory a central-lab member works for (a lab code of the study's sample
+    #: plan): the member receives only shipments addressed to that laboratory.
+    laboratory = models.CharField(
+        max_length=20, blank=True,
+        help_text="Central laboratory role only: the code of the laboratory (from the protocol's "
+                  "sample plan) whose shipments this person receives.",
+    )
 
     objects = MembershipQuerySet.as_manager()
 
@@ -164,6 +171,17 @@ class Membership(AuditedModel):
             raise ValidationError({"site": "This role is granted at one site: choose the site."})
         if self.site_id and self.study_id and self.site.study_id != self.study_id:
             raise ValidationError({"site": "The site belongs to another study."})
+        if self.role != Role.CENTRAL_LAB and self.laboratory:
+            raise ValidationError({"laboratory": "Only the central laboratory role has one."})
+        if self.role == Role.CENTRAL_LAB and self.study_id:
+            try:
+                plan = self.study.protocol.sample_plan
+            except KeyError:  # a study without a declared protocol has no laboratories
+                plan = None
+            codes = [lab.code for lab in plan.labs] if plan is not None else []
+            if codes and self.laboratory not in codes:
+                raise ValidationError({"laboratory": "Choose the laboratory this person works "
+                                                     f"for: {', '.join(codes)}."})
 
 
 # --- audit-trail tamper evidence (see trialsite/audit_chain.py and docs/security.md) -----------

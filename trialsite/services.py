@@ -49,11 +49,13 @@ def study_sync_from_protocol(*, actor, protocol):
         return study
 
 
-def membership_grant(*, actor, user, study, role, site=None):
+def membership_grant(*, actor, user, study, role, site=None, laboratory=""):
+    """Grant ``role``; the central laboratory role names its ``laboratory`` (a lab code)."""
     existing = Membership.objects.active().filter(user=user, study=study, site=site, role=role)
     if existing.exists():
         return existing.get()
-    return audited_save(Membership(user=user, study=study, site=site, role=role), actor=actor)
+    return audited_save(Membership(user=user, study=study, site=site, role=role,
+                                   laboratory=laboratory), actor=actor)
 
 
 def audit_trail_verify(*, using="default"):
