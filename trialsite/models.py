@@ -248,3 +248,22 @@ class AuditTrailVerification(models.Model):
 
     def __str__(self):
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+class SubmissionToken(models.Model):
+    """A create form's one-time token (or an API call's ``Idempotency-Key``), once used.
+
+    The first submission claims the key (a unique row, committed at once); a second submission
+    of the same key is answered with the first one's result instead of writing again.
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    #: Where the first submission sent the user (its redirect), once it finished.
+    location = models.CharField(max_length=500, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True)
+
+    def __str__(self):
+        return self.key

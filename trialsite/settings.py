@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Absolute session lifetime; a user whose password an administrator reset sets their own.
     "trialsite.accounts.AccountSecurityMiddleware",
+    # A double-submitted create form (or API write with an Idempotency-Key) writes once.
+    "trialsite.submit_once.SubmitOnceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Every API call, with the user (the token's user) it ran as.

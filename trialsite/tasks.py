@@ -12,9 +12,15 @@ def purge_expired_sessions():
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
+    from datetime import timedelta
+
+    from trialsite.models import SubmissionToken
+
     engine = import_module(settings.SESSION_ENGINE)
     before = Session.objects.filter(expire_date__lt=timezone.now()).count()
     engine.SessionStore.clear_expired()
+    # One-time submission keys only matter while a double submission can still arrive.
+    SubmissionToken.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
     return before
 
 

@@ -25,13 +25,15 @@ from trialsite.models import (
     Membership,
     Site,
     Study,
+    SubmissionToken,
     User,
 )
 
 PROJECT_APPS = ("trialsite", "enrollment", "eligibility", "visits", "biosamples", "outcomes")
 #: The trail's own integrity records (hash chain, verification runs): written by triggers and
-#: the verification job, never edited; a history of them would be a trail of the trail.
-AUDIT_BOOKKEEPING = {AuditChainLink, AuditChainHead, AuditTrailVerification}
+#: the verification job, never edited; a history of them would be a trail of the trail. And the
+#: one-time submission keys, which are request bookkeeping, not data.
+AUDIT_BOOKKEEPING = {AuditChainLink, AuditChainHead, AuditTrailVerification, SubmissionToken}
 
 
 def project_models():
