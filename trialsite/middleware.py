@@ -1,5 +1,6 @@
 """Request checks made before any view runs."""
 
+from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 
 NUL_MESSAGE = "Null characters are not allowed."
@@ -29,3 +30,17 @@ class RejectNullCharactersMiddleware:
                                 status=400)
         return HttpResponseBadRequest(f"{NUL_MESSAGE} ({', '.join(fields)})",
                                       content_type="text/plain; charset=utf-8")
+
+
+class PermissionsPolicyMiddleware:
+    """Send ``Permissions-Policy`` (``settings.PERMISSIONS_POLICY``): no camera, microphone,
+    geolocation and the like for any page, so an injected script could not use them either."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

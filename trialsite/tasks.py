@@ -9,10 +9,10 @@ from django.conf import settings
 @shared_task(acks_late=True)
 def purge_expired_sessions():
     """Delete sessions past their expiry (idle logouts leave them behind). Idempotent."""
+    from datetime import timedelta
+
     from django.contrib.sessions.models import Session
     from django.utils import timezone
-
-    from datetime import timedelta
 
     from trialsite.models import SubmissionToken
 
