@@ -67,6 +67,8 @@ MIDDLEWARE = [
     # Content-Security-Policy (SECURE_CSP below) and Permissions-Policy on every response.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "trialsite.middleware.PermissionsPolicyMiddleware",
+    # A request body over MAX_REQUEST_BYTES is refused with 413 before anything reads it.
+    "trialsite.middleware.UploadLimitMiddleware",
     # A NUL character in the address or query is bad input: 400 before any view runs.
     "trialsite.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -309,6 +311,12 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+# Uploads (results manifests, real-world files, API bodies): at most this much per request.
+MAX_REQUEST_BYTES = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
+# Bodies read into memory (forms, JSON) stay smaller; files above this spool to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
 # Browser features the application never uses, switched off for every page.
 PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
                       "serial=(), bluetooth=(), midi=(), magnetometer=(), gyroscope=(), "
