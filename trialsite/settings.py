@@ -311,6 +311,9 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+# API tokens expire at the latest this many days after they are made.
+API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "90"))
+
 # Uploads (results manifests, real-world files, API bodies): at most this much per request.
 MAX_REQUEST_BYTES = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
 # Bodies read into memory (forms, JSON) stay smaller; files above this spool to disk.
