@@ -94,13 +94,15 @@ def audit_trail_verify(*, using="default"):
         ]
         logger.critical("Audit trail verification found %d break(s):\n%s",
                         len(report.breaks), "\n".join(lines))
-        mail_admins(
-            f"Audit trail verification: {len(report.breaks)} break(s) found",
-            "The audit trail's hash chain no longer matches its rows. Locations:\n\n"
-            + "\n".join(lines)
-            + "\n\nInvestigate before anything else: see docs/security.md.",
-            fail_silently=True,
-        )
+        try:
+            mail_admins(
+                f"Audit trail verification: {len(report.breaks)} break(s) found",
+                "The audit trail's hash chain no longer matches its rows. Locations:\n\n"
+                + "\n".join(lines)
+                + "\n\nInvestigate before anything else: see docs/security.md.",
+            )
+        except OSError:  # the CRITICAL log line above is the alert of record
+            logger.exception("Audit trail verification: the alert e-mail could not be sent")
     else:
         logger.info("Audit trail verification: %s, %d tables, %d rows; heads %s",
                     outcome, report.tables_checked, report.rows_checked, report.heads)
