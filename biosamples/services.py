@@ -583,10 +583,11 @@ def shipment_ship(*, actor, shipment, shipped_at, courier, tracking_number, dry_
     return shipment
 
 
-def require_central_lab(actor, site):
-    if not (actor.is_superuser or access.has_role_at(actor, Role.CENTRAL_LAB, site)):
-        raise PermissionDenied("Only the central laboratory receives shipments and reports "
-                               "results.")
+def require_central_lab(actor, shipment):
+    """Only the laboratory a shipment is addressed to receives it."""
+    if not (actor.is_superuser or access.works_for_laboratory(
+            actor, shipment.site.study, shipment.destination_lab)):
+        raise PermissionDenied("Only the laboratory the shipment is addressed to receives it.")
 
 
 def shipment_receive(*, actor, shipment, received_at, arrival_condition, receipts,
@@ -595,7 +596,7 @@ def shipment_receive(*, actor, shipment, received_at, arrival_condition, receipt
 
     ``receipts`` maps aliquot labels to a ``Receipt``; every aliquot of the shipment needs one.
     """
-    require_central_lab(actor, shipment.site)
+    require_central_lab(actor, shipment)
     check_version(shipment, expected_version)
     _shipment_check(shipment, "receive")
     if arrival_condition not in {c.value for c in lifecycle.ArrivalCondition}:
@@ -672,6 +673,11 @@ def results_upload(*, actor, study, text, file_name):
     lab_aliquots = Aliquot.objects.filter(
         site__study=study, shipment_items__shipment__status=ShipmentStatus.RECEIVED,
         shipment_items__voided_at__isnull=True)
+    if not actor.is_superuser:
+        # A laboratory reports results only for aliquots it received itself.
+        lab_aliquots = lab_aliquots.filter(access.laboratory_filter(
+            actor, study_path="site__study",
+            lab_path="shipment_items__shipment__destination_lab"))
     known = dict(lab_aliquots.values_list("label", "status"))
     receivable = {label for label, status in known.items() if status == AliquotStatus.RECEIVED}
     try:

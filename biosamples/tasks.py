@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from biosamples import services
+from trialsite.jobs import exclusive_job
 from trialsite.services import system_user
 
 
@@ -13,4 +14,5 @@ from trialsite.services import system_user
 def flag_sample_problems(today=None):
     day = timezone.localdate() if today is None else (
         today if isinstance(today, date) else date.fromisoformat(today))
-    return services.sample_flags_refresh(actor=system_user(), today=day)
+    with exclusive_job("flag_sample_problems"):
+        return services.sample_flags_refresh(actor=system_user(), today=day)

@@ -1,7 +1,6 @@
 """Sample pages: thin views that validate, read through a selector (404 if not visible), call one
 service and render. Times are shown and entered in the site's local time."""
 
-import csv
 import io
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
@@ -30,7 +29,7 @@ from biosamples.forms import (
     StoreForm,
 )
 from biosamples.models import Aliquot
-from trialsite import access
+from trialsite import access, csv_safety
 from trialsite.forms import apply_service
 from trialsite.models import Role
 from visits.crf.selectors import visit_get
@@ -456,7 +455,7 @@ MANIFEST_COLUMNS = ["shipment", "destination_lab", "aliquot_label", "visit_code"
 def shipment_manifest_csv(request, pk):
     shipment, lab, rows = _manifest_context(request, pk)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safety.writer(out)
     writer.writerow(MANIFEST_COLUMNS)
     for aliquot in rows:
         item = aliquot.items_here[0] if aliquot.items_here else None

@@ -37,6 +37,12 @@ class Screening(AuditedModel):
         related_name="+", verbose_name="eligibility confirmed by",
     )
     confirmed_at = models.DateTimeField("eligibility confirmed at", null=True, blank=True)
+    #: The signer's printed name and the meaning as they were at signing (21 CFR 11.50): a later
+    #: rename of the account does not change what the signature shows.
+    confirmed_by_name = models.CharField("confirmed by (printed name)", max_length=300,
+                                         blank=True)
+    confirmation_meaning = models.CharField("meaning of the confirmation", max_length=300,
+                                            blank=True)
     confirmed_values_hash = models.CharField(max_length=64, blank=True)
     confirmation_invalidated_at = models.DateTimeField(
         "confirmation invalidated at", null=True, blank=True

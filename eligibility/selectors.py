@@ -18,11 +18,24 @@ def patient_and_screening(*, user, subject_id):
     return patient, screening_of(patient)
 
 
-def screening_history(screening, patient):
+def values_shown(values, patient, *, birth_date_visible=True):
+    """Screening values as a viewer may see them: a sponsor sees the age, not the birth date."""
+    values = dict(values or {})
+    if not birth_date_visible and "birth_date" in values:
+        del values["birth_date"]
+        values["age_at_consent"] = patient.age_at_consent
+    return values
+
+
+def screening_history(screening, patient, *, birth_date_visible=True):
     if screening is None:
         return []
     rows = screening.history.select_related("history_user").all()
-    return history_entries(rows, time_zone=patient.site.time_zone)
+    redact = None
+    if not birth_date_visible:
+        redact = {"values": ("Screening values", lambda row: values_shown(
+            row.values, patient, birth_date_visible=False))}
+    return history_entries(rows, time_zone=patient.site.time_zone, redact=redact)
 
 
 def screen_failure_log(*, site):

@@ -68,9 +68,11 @@ def screening_save(*, actor, patient, values, expected_version=None, reason=None
             if screening.is_confirmed and values_hash(values) != screening.confirmed_values_hash:
                 reason = (
                     f"{reason.strip()} (invalidates the eligibility confirmation by "
-                    f"{screening.confirmed_by.printed_name})"
+                    f"{screening.confirmed_by_name})"
                 )
                 screening.confirmed_by = None
+                screening.confirmed_by_name = ""
+                screening.confirmation_meaning = ""
                 screening.confirmed_at = None
                 screening.confirmed_values_hash = ""
                 screening.confirmation_invalidated_at = timezone.now()
@@ -100,6 +102,8 @@ def screening_confirm(*, actor, screening, password, expected_version=None):
     with transaction.atomic():
         screening.values = values
         screening.confirmed_by = actor
+        screening.confirmed_by_name = actor.printed_name
+        screening.confirmation_meaning = Screening.CONFIRMATION_MEANING
         screening.confirmed_at = timezone.now()
         screening.confirmed_values_hash = values_hash(values)
         screening.confirmation_invalidated_at = None
@@ -174,5 +178,5 @@ def screening_enrol(*, actor, screening, cdk46i, cdk46i_start_dose_mg, endocrine
         actor=actor, patient=patient, day1=day1, cdk46i=cdk46i,
         cdk46i_start_dose_mg=Decimal(cdk46i_start_dose_mg), endocrine=endocrine,
         ovarian_suppression=bool(ovarian_suppression),
-        reason=f"Enrolled: eligibility confirmed by {screening.confirmed_by.printed_name}",
+        reason=f"Enrolled: eligibility confirmed by {screening.confirmed_by_name}",
     )

@@ -50,10 +50,15 @@ def screening_page(request, subject_id):
     if request.method == "POST" and form.is_bound and hasattr(form, "cleaned_data"):
         values = form.cleaned_data.get("values", values)
     evaluation = services.evaluate_for(patient, values)
+    birth_date_visible = access.sees_birth_date(request.user, patient.site)
     return render(request, "eligibility/screening.html", {
         "patient": patient, "screening": screening, "protocol": protocol, "form": form,
         "evaluation": evaluation, "can_edit": can_edit, "conflict": conflict,
-        "history": selectors.screening_history(screening, patient),
+        "birth_date_visible": birth_date_visible,
+        "values_shown": selectors.values_shown(screening.values if screening else {}, patient,
+                                               birth_date_visible=birth_date_visible),
+        "history": selectors.screening_history(screening, patient,
+                                               birth_date_visible=birth_date_visible),
         "enrolment_refusal": services.enrolment_refusal(screening) if screening else None,
         "is_investigator": access.has_role_at(request.user, Role.INVESTIGATOR, patient.site),
     })

@@ -3,7 +3,7 @@
 from django.db.models import Count, Q
 from django.http import Http404
 
-from enrollment.domain.lifecycle import PatientStatus
+from enrollment.domain.lifecycle import PatientStatus, age_in_years
 from enrollment.models import Patient
 from trialsite.audit import history_entries
 from trialsite.pagination import DEFAULT_PAGE_SIZE, keyset_page
@@ -62,7 +62,14 @@ def patient_get(*, user, subject_id):
         raise Http404("No such patient") from None
 
 
-def patient_history(patient):
+#: How a viewer who may not see birth dates (a sponsor) sees the birth date in a trail.
+AGE_INSTEAD_OF_BIRTH_DATE = {
+    "birth_date": ("Age at consent (birth date withheld)",
+                   lambda row: age_in_years(row.birth_date, row.consent_date)),
+}
+
+
+def patient_history(patient, *, birth_date_visible=True):
     """The patient record's own versions, newest first. Its foreign keys name the site, which the
     loaded patient already has: no query to name it unless a version names another site."""
     rows = list(patient.history.select_related("history_user"))
@@ -70,7 +77,8 @@ def patient_history(patient):
     relations = [f.name for f in Patient._meta.concrete_fields if f.is_relation]
     if relations == ["site"] and {row.site_id for row in rows} <= {patient.site_id}:
         labels = {"site": {patient.site_id: str(patient.site)}}
-    return history_entries(rows, time_zone=patient.site.time_zone, foreign_labels=labels)
+    return history_entries(rows, time_zone=patient.site.time_zone, foreign_labels=labels,
+                           redact=None if birth_date_visible else AGE_INSTEAD_OF_BIRTH_DATE)
 
 
 def sites_with_counts(*, user, study=None):

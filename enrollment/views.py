@@ -99,7 +99,8 @@ def patient_detail(request, subject_id):
         "enrollment/patient_detail.html",
         {
             "patient": patient,
-            "history": selectors.patient_history(patient),
+            "history": selectors.patient_history(
+                patient, birth_date_visible=access.sees_birth_date(request.user, patient.site)),
             "can_edit": access.can_enter_data(request.user, patient.site)
             and not patient.is_voided,
             "next_statuses": next_statuses(patient.status, manual=True),

@@ -76,9 +76,16 @@ class MembershipFactory(AuditedFactory):
     role = Role.COORDINATOR
 
 
-def grant(user, role, *, site=None, study=None):
+def grant(user, role, *, site=None, study=None, laboratory=None):
+    """Grant ``role``; a central laboratory works for the protocol's first lab by default."""
     study = study or site.study
-    MembershipFactory(user=user, role=role, site=site, study=study)
+    if role == Role.CENTRAL_LAB and laboratory is None:
+        try:
+            plan = study.protocol.sample_plan
+        except KeyError:
+            plan = None
+        laboratory = plan.labs[0].code if plan is not None else ""
+    MembershipFactory(user=user, role=role, site=site, study=study, laboratory=laboratory or "")
     user.__dict__.pop("_trialsite_memberships", None)
     return user
 

@@ -12,6 +12,7 @@ from trialsite.models import (
     DATA_ENTRY_ROLES,
     STUDY_WIDE_ROLES,
     Membership,
+    Role,
     Site,
     Study,
 )
@@ -98,3 +99,40 @@ def data_entry_sites(user):
     """Sites where the user may register patients and enter data."""
     ids = {m.site_id for m in _memberships(user) if m.role in DATA_ENTRY_ROLES}
     return Site.objects.filter(pk__in=ids).select_related("study")
+
+
+def sees_birth_date(user, site):
+    """Whether ``user`` may see patients' birth dates at ``site``.
+
+    Sponsors see data pseudonymised: the age, never the birth date, on every page and in the
+    audit trail, as in the API and exports. Any other clinical role covering the site (the
+    site's staff, its monitor, the study's data manager) sees it, and so does an administrator.
+    """
+    if user.is_authenticated and user.is_superuser:
+        return True
+    return any(
+        m.role in CLINICAL_READ_ROLES and m.role != Role.SPONSOR
+        and (m.site_id == site.pk or (m.site_id is None and m.study_id == site.study_id))
+        for m in _memberships(user)
+    )
+
+
+def laboratory_filter(user, *, study_path, lab_path):
+    """A Q keeping rows addressed to a laboratory the user works for (central laboratory role).
+
+    Each central-lab membership names its laboratory; a membership without one (created before
+    laboratories were required) sees nothing until an administrator sets it.
+    """
+    if user.is_authenticated and user.is_superuser:
+        return Q()
+    q = Q(pk__in=[])
+    for m in _memberships(user):
+        if m.role == Role.CENTRAL_LAB and m.laboratory:
+            q |= Q(**{study_path: m.study_id, lab_path: m.laboratory})
+    return q
+
+
+def works_for_laboratory(user, study, laboratory):
+    """Whether ``user`` is the central laboratory ``laboratory`` of ``study``."""
+    return any(m.role == Role.CENTRAL_LAB and m.study_id == study.pk
+               and m.laboratory == laboratory for m in _memberships(user))

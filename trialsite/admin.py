@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from trialsite.accounts import AccountChangeForm, AdminPasswordResetForm
 from trialsite.models import Membership, Site, Study, User
 
 
@@ -68,6 +69,23 @@ class MembershipAdmin(AuditedModelAdmin):
 
 @admin.register(User)
 class TrialsiteUserAdmin(UserAdmin, SimpleHistoryAdmin):
+    """Accounts: a change (a rename above all) and a password reset each need a reason."""
+
+    form = AccountChangeForm
+    change_password_form = AdminPasswordResetForm
+    change_user_password_template = "admin/trialsite/user/change_password.html"
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Security", {"fields": ("password_change_required",)}),
+        ("Reason for change", {"fields": ("reason_for_change",)}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        if change:
+            obj._change_reason = form.cleaned_data["reason_for_change"]
+        obj.save()
+
     def has_delete_permission(self, request, obj=None):
         # Accounts are deactivated, not deleted: the audit trail points at them.
         return False

@@ -405,8 +405,9 @@ def _foreign_labels(model, rows):
     return labels
 
 
-def _changes(model, new, old, foreign_labels):
+def _changes(model, new, old, foreign_labels, redact=None):
     out = []
+    redact = redact or {}
     for field in model._meta.concrete_fields:
         if field.name in BOOKKEEPING_FIELDS or field.primary_key:
             continue
@@ -420,6 +421,12 @@ def _changes(model, new, old, foreign_labels):
         if old is None and new_value in (None, ""):
             continue
         if field.name == "voided_at" and old is None:
+            continue
+        if field.name in redact:
+            label, shown = redact[field.name]
+            out.append(FieldChange(field=field.name, label=label,
+                                   old="" if old is None else str(shown(old)),
+                                   new=str(shown(new))))
             continue
         if field.name in foreign_labels:
             names = foreign_labels[field.name]
@@ -439,10 +446,12 @@ def _changes(model, new, old, foreign_labels):
     return tuple(out)
 
 
-def history_entries(historical_records, *, time_zone="UTC", foreign_labels=None):
+def history_entries(historical_records, *, time_zone="UTC", foreign_labels=None, redact=None):
     """Turn historical rows of one record (any order) into entries, newest first, with diffs.
 
     Diffs are computed in Python against the previous version, so one query loads a whole trail.
+    ``redact`` maps a field to ``(label, function of a history row)``: that field is shown
+    through the function (a sponsor sees an age where the row holds a birth date).
     """
     rows = sorted(historical_records, key=lambda h: (h.history_date, h.history_id))
     if not rows:
@@ -473,7 +482,7 @@ def history_entries(historical_records, *, time_zone="UTC", foreign_labels=None)
                 time_zone=time_zone,
                 user_label=_user_label(row),
                 reason=row.history_change_reason or "",
-                changes=_changes(model, row, previous, foreign_labels),
+                changes=_changes(model, row, previous, foreign_labels, redact),
             )
         )
         previous = row

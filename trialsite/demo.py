@@ -54,6 +54,7 @@ def seed(context):
     for username, first, last, role, study_code, site_code in DEMO_USERS:
         user, _ = _account(username, first, last, DEMO_PASSWORD, login_hasher)
         membership_grant(actor=system, user=user, study=studies[study_code], role=role,
+                         laboratory="QOLAB" if role == Role.CENTRAL_LAB else "",
                          site=sites[site_code] if site_code else None)
     # Every site has its own coordinator and investigator; demo data is entered and signed as
     # them, with a random password known only to this run. seed_demo hashes it with a fast

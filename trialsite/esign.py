@@ -7,13 +7,40 @@ signed, so a later change is detected by comparing digests, not by remembering t
 
 import hashlib
 import json
+import logging
 
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
+from simple_history.models import HistoricalRecords
+
+logger = logging.getLogger("trialsite.esign")
+
+
+def _current_request():
+    """The request being served (django-simple-history's middleware keeps it), if any."""
+    return getattr(HistoricalRecords.context, "request", None)
 
 
 def require_password(actor, password):
-    """Refuse, on the password field, unless ``password`` is the signer's current password."""
+    """Refuse, on the password field, unless ``password`` is the signer's current password.
+
+    A wrong password counts toward the same lockout as the login (django-axes, keyed on the
+    username and the client address) and is logged; a locked-out signer cannot sign either, so
+    the signature cannot be used to guess a password the login would protect.
+    """
+    from axes.handlers.proxy import AxesProxyHandler
+
+    request = _current_request()
+    credentials = {"username": actor.get_username()}
+    if request is not None and AxesProxyHandler.is_locked(request, credentials):
+        logger.warning("E-signature refused: %s is locked out after repeated wrong passwords",
+                       actor.get_username())
+        raise ValidationError({"password": "Too many wrong passwords: signing and logging in "
+                                           "are locked for a while. Nothing was signed."})
     if not password or not actor.check_password(password):
+        logger.warning("E-signature refused: wrong password for %s", actor.get_username())
+        if request is not None:
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         raise ValidationError({"password": "The password is not correct: nothing was signed."})
 
 

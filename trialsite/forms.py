@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 
 from trialsite.audit import StaleVersion
 
@@ -41,6 +42,12 @@ def apply_service(form, call):
     """
     try:
         return call(), None
+    except IntegrityError:
+        # Two submissions raced and the database kept one (a unique constraint): say so at the
+        # form instead of failing with a server error; nothing was saved twice.
+        form.add_error(None, "This record was just saved by another submission (a double "
+                             "click?). Nothing was saved twice: reload the page to see it.")
+        return None, None
     except StaleVersion as conflict:
         data = form.data.copy()
         data[form.add_prefix("version")] = str(conflict.instance.version)

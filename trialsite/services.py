@@ -1,10 +1,17 @@
 """Writes to studies, sites, accounts and memberships."""
 
-from django.conf import settings
-from django.db import transaction
+import logging
 
+from django.conf import settings
+from django.core.mail import mail_admins
+from django.db import transaction
+from django.utils import timezone
+
+from trialsite import audit_chain
 from trialsite.audit import audited_save
-from trialsite.models import Membership, Site, Study, User
+from trialsite.models import AuditTrailVerification, Membership, Site, Study, User
+
+logger = logging.getLogger("trialsite.audit_chain")
 
 
 def system_user():
@@ -42,8 +49,61 @@ def study_sync_from_protocol(*, actor, protocol):
         return study
 
 
-def membership_grant(*, actor, user, study, role, site=None):
+def membership_grant(*, actor, user, study, role, site=None, laboratory=""):
+    """Grant ``role``; the central laboratory role names its ``laboratory`` (a lab code)."""
     existing = Membership.objects.active().filter(user=user, study=study, site=site, role=role)
     if existing.exists():
         return existing.get()
-    return audited_save(Membership(user=user, study=study, site=site, role=role), actor=actor)
+    return audited_save(Membership(user=user, study=study, site=site, role=role,
+                                   laboratory=laboratory), actor=actor)
+
+
+def audit_trail_verify(*, using="default"):
+    """Verify the audit trail's hash chains, record the outcome, and alert on a break.
+
+    The outcome is stored for monitors (home page) and logged; a break is logged at CRITICAL
+    with each location and e-mailed to ``ADMINS``. Each run also checks that the chain heads the
+    previous intact run recorded are still there, so a chain rewritten end to end is caught.
+    """
+    started = timezone.now()
+    last_intact = (
+        AuditTrailVerification.objects.using(using)
+        .filter(outcome=AuditTrailVerification.Outcome.INTACT).order_by("-started_at").first()
+    )
+    report = audit_chain.verify(
+        using=using, previous_heads=last_intact.heads if last_intact else None
+    )
+    if not report.available:
+        outcome = AuditTrailVerification.Outcome.NOT_AVAILABLE
+    elif report.breaks:
+        outcome = AuditTrailVerification.Outcome.BROKEN
+    else:
+        outcome = AuditTrailVerification.Outcome.INTACT
+    verification = AuditTrailVerification.objects.using(using).create(
+        started_at=started, finished_at=timezone.now(), outcome=outcome,
+        tables_checked=report.tables_checked, rows_checked=report.rows_checked,
+        breaks=report.breaks[:1000], heads=report.heads,
+    )
+    if outcome == AuditTrailVerification.Outcome.BROKEN:
+        lines = [
+            f"{b['table']}: {b['problem']}"
+            + (f" (history row {b['history_id']}, record {b['record_id']})"
+               if b["history_id"] is not None else "")
+            + (f" [link {b['seq']}]" if b["seq"] is not None else "")
+            for b in report.breaks
+        ]
+        logger.critical("Audit trail verification found %d break(s):\n%s",
+                        len(report.breaks), "\n".join(lines))
+        try:
+            mail_admins(
+                f"Audit trail verification: {len(report.breaks)} break(s) found",
+                "The audit trail's hash chain no longer matches its rows. Locations:\n\n"
+                + "\n".join(lines)
+                + "\n\nInvestigate before anything else: see docs/security.md.",
+            )
+        except OSError:  # the CRITICAL log line above is the alert of record
+            logger.exception("Audit trail verification: the alert e-mail could not be sent")
+    else:
+        logger.info("Audit trail verification: %s, %d tables, %d rows; heads %s",
+                    outcome, report.tables_checked, report.rows_checked, report.heads)
+    return verification

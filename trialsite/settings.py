@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.utils.csp import CSP
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -66,6 +67,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (SECURE_CSP below) and Permissions-Policy on every response.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "trialsite.middleware.PermissionsPolicyMiddleware",
+    # A request body over MAX_REQUEST_BYTES is refused with 413 before anything reads it.
+    "trialsite.middleware.UploadLimitMiddleware",
     # A NUL character in the address or query is bad input: 400 before any view runs.
     "trialsite.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,6 +79,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Absolute session lifetime; a user whose password an administrator reset sets their own.
+    "trialsite.accounts.AccountSecurityMiddleware",
+    # A double-submitted create form (or API write with an Idempotency-Key) writes once.
+    "trialsite.submit_once.SubmitOnceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Every API call, with the user (the token's user) it ran as.
@@ -178,6 +188,8 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 # Idle timeout: the session lives 30 minutes from the last request.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Besides the idle timeout, a session ends this long after its login, however active.
+SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -246,6 +258,9 @@ if _mail_backend.endswith("smtp.EmailBackend"):
     }
 MAILERS = {"default": {"BACKEND": _mail_backend, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "trialsite@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Who is alerted when the audit trail's verification finds a break (comma-separated e-mails).
+ADMINS = [a.strip() for a in os.environ.get("ADMINS", "").split(",") if a.strip()]
 
 # Audit trail (django-simple-history): reasons are free text of any length, and no revert button.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
@@ -279,6 +294,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # Data packages and site archives are jobs with the same statuses: one enum.
     "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "trialsite.exports.models.DataPackage.Status"},
+    # The schema and the docs describe every endpoint: for logged-in users (or tokens) only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # Celery. Without CELERY_BROKER_URL the broker is a folder on disk: a real worker and beat run
@@ -329,6 +346,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trialsite.tasks.purge_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Audit trail: recompute every history table's hash chain; alert ADMINS on a break.
+    "verify-audit-trail": {
+        "task": "trialsite.tasks.verify_audit_trail",
+        "schedule": crontab(hour=4, minute=0),
+    },
     # Visits: grow schedules, then flag what closed yesterday, then e-mail the digests.
     "extend-visit-schedules": {
         "task": "visits.tasks.extend_visit_schedules",
@@ -358,6 +380,35 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
     },
 }
+
+# Content-Security-Policy: scripts only from our own static files (no inline script, no
+# eval, no CDN: the network is closed); styles from our files, plus inline style attributes
+# (progress meters set their width); no plugins, no framing, forms post only to us.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# API tokens expire at the latest this many days after they are made.
+API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "90"))
+
+# Uploads (results manifests, real-world files, API bodies): at most this much per request.
+MAX_REQUEST_BYTES = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
+# Bodies read into memory (forms, JSON) stay smaller; files above this spool to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Browser features the application never uses, switched off for every page.
+PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+                      "serial=(), bluetooth=(), midi=(), magnetometer=(), gyroscope=(), "
+                      "accelerometer=(), display-capture=(), interest-cohort=()")
 
 # Production hardening: all of it follows from DEBUG=0 so `check --deploy` passes out of the box.
 if not DEBUG:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from enrollment.api.views import PatientViewSet
@@ -20,6 +20,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", ServicesHealthView.as_view(), name="health"),
     path("health/workers/", WorkersHealthView.as_view(), name="health-workers"),
+    path("password/", views.PasswordChange.as_view(), name="password-change"),
     path("", include("enrollment.urls")),
     path("", include("eligibility.urls")),
     path("", include("visits.urls")),
@@ -27,7 +28,9 @@ urlpatterns = [
     path("", include("outcomes.urls")),
     path("", include("trialsite.monitoring.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
+         name="api-docs"),
     path("api/v1/", include("eligibility.api.urls")),
     path("api/v1/", include("visits.api.urls")),
     path("api/v1/", include("biosamples.api.urls")),

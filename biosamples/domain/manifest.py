@@ -36,6 +36,20 @@ def _parse_time(text):
     return value
 
 
+def _rows_or_refusal(reader):
+    """The reader's rows; a row the csv module cannot read (a field over its size limit, a
+    stray quote) refuses the file naming that line, instead of failing with a server error."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # ``line_num`` counts the lines read whole; the refused row starts on the next.
+            raise ManifestError(f"Line {reader.line_num + 1}: unreadable CSV ({error}); "
+                                "nothing was imported.") from None
+
+
 def parse_manifest(text, *, known, receivable, now):
     """Rows of ``text`` with their errors.
 
@@ -45,7 +59,10 @@ def parse_manifest(text, *, known, receivable, now):
     if "\x00" in text:
         raise ManifestError("The file contains NUL characters: it is not a CSV text file.")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as error:
+        raise ManifestError(f"Line 1: unreadable CSV ({error}).") from None
     if not header:
         raise ManifestError("The file is empty.")
     missing = [c for c in COLUMNS if c not in header]
@@ -53,7 +70,7 @@ def parse_manifest(text, *, known, receivable, now):
         raise ManifestError(f"Missing column(s): {', '.join(missing)}. Expected: "
                             f"{', '.join(COLUMNS)}.")
     rows, seen = [], {}
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in enumerate(_rows_or_refusal(reader), start=2):
         if len(rows) >= MAX_ROWS:
             raise ManifestError(f"At most {MAX_ROWS} rows per file.")
         values = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}

@@ -3,13 +3,13 @@ cell, and written back as one output row (verdict, failed criteria, missing vari
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from eligibility.domain.engine import Verdict, evaluate
 from eligibility.domain.variables import parse_values
+from trialsite import csv_safety
 from trialsite.protocols.criteria import Criterion, Variable
 
 PRESCREEN_HEADER = ("candidate_id", "result", "failed", "missing")
@@ -60,5 +60,5 @@ def prescreen_fields(row: PrescreenRow) -> tuple[str, str, str, str]:
 def format_prescreen_row(row: PrescreenRow) -> str:
     """Return the output CSV line of ``row``, quoted as CSV requires, without a line end."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(prescreen_fields(row))
+    csv_safety.writer(buffer, lineterminator="").writerow(prescreen_fields(row))
     return buffer.getvalue()

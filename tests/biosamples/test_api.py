@@ -165,3 +165,30 @@ def test_api_lists_cost_the_same_for_1_and_25_aliquots(world, patient, coordinat
         process(draw(visit_of(patient, code), coordinator), coordinator, aliquot_count=12,
                 aliquot_volume_ml=Decimal("0.2"))
     assert [cost(p) for p in paths] == one
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(world, lab_api, settings):
+    settings.MAX_REQUEST_BYTES = 64 * 1024
+    big = lab_api.post("/api/v1/results/", {
+        "study": world.study_a.code,
+        "file": SimpleUploadedFile("run.csv", b"x" * (128 * 1024))}, format="multipart")
+    assert big.status_code == 413
+    assert "at most 0 MB" in big.json()["detail"] or "too large" in big.json()["detail"]
+
+
+def test_a_csv_field_over_the_csv_modules_limit_is_a_400_naming_the_line(
+        world, stored, coordinator, lab, lab_api):
+    import csv as csv_module
+
+    from tests.biosamples.test_services import HEAD
+
+    received(lab, shipped(world, coordinator, stored[:1]), stored[:1])
+    huge = "y" * (csv_module.field_size_limit() + 1)
+    text = HEAD + f"{stored[0].label},2026-01-02T10:00:00+00:00,FTIR,runs/a.csv,pass\n" \
+        + f'{stored[0].label},2026-01-02T10:00:00+00:00,"{huge}",x,pass\n'
+    response = lab_api.post("/api/v1/results/", {
+        "study": world.study_a.code,
+        "file": SimpleUploadedFile("run.csv", text.encode())}, format="multipart")
+    assert response.status_code == 400
+    assert "Line 3" in response.json()["file"][0]
+    assert "field larger than field limit" in response.json()["file"][0]

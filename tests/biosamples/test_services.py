@@ -594,3 +594,40 @@ def test_a_baseline_drawn_on_d1_is_no_deviation_and_a_corrected_late_time_become
         actor=coordinator, sample=sample, expected_version=sample.version,
         reason="Wrong day entered", drawn_at=on_d1 + timedelta(days=1))
     assert corrected.deviations == ["baseline_after_first_dose"]
+
+
+# --- laboratories -------------------------------------------------------------------------------
+
+
+def _raman_lab(world):
+    from tests.factories import UserFactory, grant
+
+    return grant(UserFactory(username="raman-lab"), Role.CENTRAL_LAB, study=world.study_a,
+                 laboratory="RAMAN")
+
+
+def test_a_laboratory_sees_and_receives_only_shipments_addressed_to_it(
+        world, stored, coordinator, lab):
+    raman = _raman_lab(world)
+    to_qolab = shipped(world, coordinator, stored[:1])
+    assert list(Shipment.objects.lab_visible_to(raman)) == []
+    assert list(Shipment.objects.visible_to_any_role(raman)) == []
+    assert list(Aliquot.objects.lab_visible_to(raman)) == []
+    with pytest.raises(PermissionDenied, match="addressed to"):
+        received(raman, to_qolab, stored[:1])
+    assert list(Shipment.objects.lab_visible_to(lab)) == [to_qolab]
+    received(lab, to_qolab, stored[:1])
+    with pytest.raises(ValidationError):  # the RAMAN lab cannot report on QOLAB's aliquots
+        services.results_upload(actor=raman, study=world.study_a,
+                                text=results_csv(stored[:1]), file_name="run.csv")
+
+
+def test_a_central_lab_membership_names_one_of_the_protocols_laboratories(world):
+    from tests.factories import UserFactory, grant
+
+    with pytest.raises(ValidationError, match="QOLAB, RAMAN"):
+        grant(UserFactory(username="nolab"), Role.CENTRAL_LAB, study=world.study_a,
+              laboratory="ELSEWHERE")
+    with pytest.raises(ValidationError, match="Only the central laboratory"):
+        grant(UserFactory(username="coordlab"), Role.COORDINATOR, site=world.site_a1,
+              laboratory="QOLAB")

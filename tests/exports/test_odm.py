@@ -202,3 +202,25 @@ def test_audit_records_are_the_audit_trail_rows(trial):
     sources = {r.findtext("odm:SourceID", namespaces=NS) for r in records}
     assert {f"{r[names.index('table')]}:{r[names.index('record_id')]}:"
             f"{r[names.index('action')]}:{r[names.index('subject_id')]}" for r in rows} == sources
+
+
+def _admin_users(document):
+    return {u.findtext("odm:LoginName", namespaces=NS)
+            for u in document.iterfind(".//odm:AdminData/odm:User", NS)}
+
+
+def test_admin_data_lists_every_account_only_to_roles_allowed_to_see_them(trial, api_for):
+    members = {u.username for u in trial.users.values()}
+    for role in (Role.DATA_MANAGER, Role.MONITOR):
+        assert members <= _admin_users(parse(api_for(role), "/api/v1/exports/odm.xml"))
+    # A sponsor learns no account names from the metadata: none without audit records...
+    sponsor_plain = _admin_users(parse(api_for(Role.SPONSOR), "/api/v1/exports/odm.xml"))
+    assert sponsor_plain == {"system", "unknown"}
+    # ... and with them, only the accounts those records name (each one resolves).
+    document = parse(api_for(Role.SPONSOR), "/api/v1/exports/odm.xml?audit=1")
+    assert_valid(document)
+    listed = {u.get("OID") for u in document.iterfind(".//odm:AdminData/odm:User", NS)}
+    referenced = {r.get("UserOID") for r in document.iterfind(".//odm:UserRef", NS)}
+    assert referenced <= listed
+    assert trial.users[Role.CENTRAL_LAB].username not in _admin_users(document)
+    assert trial.users[Role.SPONSOR].username not in _admin_users(document)

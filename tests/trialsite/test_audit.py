@@ -18,15 +18,29 @@ from trialsite.audit import (
     bulk_update_audited,
     record_update,
 )
-from trialsite.models import Membership, Site, Study, User
+from trialsite.models import (
+    AuditChainHead,
+    AuditChainLink,
+    AuditTrailVerification,
+    Membership,
+    Site,
+    Study,
+    SubmissionToken,
+    User,
+)
 
 PROJECT_APPS = ("trialsite", "enrollment", "eligibility", "visits", "biosamples", "outcomes")
+#: The trail's own integrity records (hash chain, verification runs): written by triggers and
+#: the verification job, never edited; a history of them would be a trail of the trail. And the
+#: one-time submission keys, which are request bookkeeping, not data.
+AUDIT_BOOKKEEPING = {AuditChainLink, AuditChainHead, AuditTrailVerification, SubmissionToken}
 
 
 def project_models():
     return [
         m for label in PROJECT_APPS for m in apps.get_app_config(label).get_models()
         if not hasattr(m, "instance_type")  # the history models themselves
+        and m not in AUDIT_BOOKKEEPING
     ]
 
 

@@ -6,6 +6,11 @@ from trialsite.exports.statfiles import format_names
 HEADER = ("dataset", "position", "variable", "label", "type", "unit", "codes", "description",
           "xpt_name", "sav_name", "dta_name")
 
+#: Said of every text variable (``trialsite.csv_safety``: OWASP's CSV-injection rule).
+CSV_TEXT_NOTE = ("In CSV files, a value starting with =, +, -, @, a tab or a carriage return "
+                 "is written with a leading apostrophe (') so spreadsheets do not run it as a "
+                 "formula; NDJSON and ODM carry the value unchanged.")
+
 
 def dictionary_rows(datasets=None):
     """One row per variable; ``codes`` is ``code=label`` pairs joined by `` | ``; the last
@@ -13,7 +18,10 @@ def dictionary_rows(datasets=None):
     for dataset in datasets or all_datasets():
         mapped = {fmt: format_names(dataset.names, fmt) for fmt in ("xpt", "sav", "dta")}
         for position, var in enumerate(dataset.variables, 1):
+            description = var.description
+            if var.type == "text":
+                description = f"{description} {CSV_TEXT_NOTE}".strip()
             yield (dataset.name, position, var.name, var.label, var.type, var.unit,
                    " | ".join(f"{code}={label}" for code, label in var.codes),
-                   var.description, mapped["xpt"][var.name], mapped["sav"][var.name],
+                   description, mapped["xpt"][var.name], mapped["sav"][var.name],
                    mapped["dta"][var.name])

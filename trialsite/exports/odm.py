@@ -24,16 +24,27 @@ from decimal import Decimal
 from django.db import connections
 from lxml import etree
 
-from trialsite.access import sites_visible_to, studies_visible_to
+from trialsite.access import has_study_role, sites_visible_to, studies_visible_to
 from trialsite.exports.registry import (
     Filters,
     all_datasets,
     dataset_queryset,
     get_dataset,
     iter_rows,
+    visible_records,
 )
 from trialsite.exports.snapshot import snapshot
-from trialsite.models import Membership
+from trialsite.models import Membership, Role
+
+#: Roles that see every account of a study in the ODM ``AdminData``. Other roles (sponsor,
+#: site staff, central laboratory) get only the accounts named by the audit records they get.
+USER_LIST_ROLES = (Role.DATA_MANAGER, Role.MONITOR)
+
+
+def sees_users(user, study):
+    """Whether ``user`` may receive the login names of ``study``'s accounts in ODM."""
+    return user.is_superuser or any(has_study_role(user, role, study)
+                                    for role in USER_LIST_ROLES)
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 SUBJECTS_PER_CHUNK = 100
@@ -159,13 +170,33 @@ def _study(xf, study, datasets, units):
         _metadata(xf, study, datasets, units)
 
 
-def _admin(xf, studies, sites):
-    users = (Membership.objects.filter(study__in=studies).values_list("user__username", flat=True)
-             .distinct().order_by("user__username"))
+def _acting_users(user, studies, filters):
+    """Login names acting in the audit trail ``user`` receives for ``studies`` (one query per
+    history table): what the audit records of this file refer to, and nothing more."""
+    trail = get_dataset("audit_trail")
+    names = set()
+    for source in trail.sources:
+        records = visible_records(trail, source, user).filter(
+            **{f"{source.study_path}__in": studies})
+        if filters.site:
+            records = records.filter(**{f"{source.site_path}__code": filters.site})
+        names.update(records.exclude(history_user__isnull=True)
+                     .values_list("history_user__username", flat=True).distinct())
+    return names
+
+
+def _admin(xf, studies, sites, user, *, audit, filters):
+    """Users and locations. Every account of a study is listed only to the roles that may see
+    them (``USER_LIST_ROLES``); other roles get only the accounts their audit records name."""
+    listed = [study for study in studies if sees_users(user, study)]
+    users = set(Membership.objects.filter(study__in=listed)
+                .values_list("user__username", flat=True))
+    others = [study for study in studies if study not in listed]
+    if audit and others:
+        users |= _acting_users(user, others, filters)
+    users = sorted(users)
     with xf.element("AdminData"):
-        for username in ("system", "unknown", *users):
-            if username in ("system", "unknown") and username in users:
-                continue
+        for username in dict.fromkeys(("system", "unknown", *users)):
             with xf.element("User", OID=f"U.{_oid(username)}"), xf.element("LoginName"):
                 xf.write(username)
         for site in sites:
@@ -464,7 +495,7 @@ def _odm_chunks(user, data_cut, filters, audit):
                         Granularity="All", SourceSystem="trialsite"):
             for study in studies:
                 _study(xf, study, datasets, units)
-            _admin(xf, studies, sites)
+            _admin(xf, studies, sites, user, audit=audit, filters=filters)
             xf.flush()
             yield buffer.take()
             for study in studies:

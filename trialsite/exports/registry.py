@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connections, transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, Func, IntegerField, TextField, Value, When
 from django.db.models.functions import Cast
 
 from trialsite.access import site_filter
+from trialsite.csv_safety import neutralise_sql
 from trialsite.models import CLINICAL_READ_ROLES
 
 
@@ -189,8 +190,21 @@ def visible_records(dataset: Dataset, source: Source, user):
                                                 prefix=source.site_path))
 
 
-def source_queryset(dataset: Dataset, source: Source, user, filters: Filters):
-    """The filtered queryset of one source, as ``values_list`` of the dataset's variables."""
+class NeutraliseFormula(Func):
+    """A text column as CSV may carry it: formula-looking text gets a leading ``'``."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return neutralise_sql(sql), (*params, *params, *params)
+
+
+def source_queryset(dataset: Dataset, source: Source, user, filters: Filters, csv_safe=False):
+    """The filtered queryset of one source, as ``values_list`` of the dataset's variables.
+
+    ``csv_safe`` neutralises the text columns for a CSV written by the database (COPY).
+    """
     qs = visible_records(dataset, source, user)
     if filters.site:
         qs = qs.filter(**{f"{source.site_path}__code": filters.site})
@@ -208,16 +222,20 @@ def source_queryset(dataset: Dataset, source: Source, user, filters: Filters):
             qs = qs.filter(**{f"{dataset.date_path}__date__lte": filters.date_to})
     if filters.patient_ids is not None and source.patient_path:
         qs = qs.filter(**{f"{source.patient_path}__in": filters.patient_ids})
-    annotations = {_alias(i): var.expression() for i, var in enumerate(source.variables)}
+    annotations = {
+        _alias(i): NeutraliseFormula(var.expression()) if csv_safe and var.type == "text"
+        else var.expression()
+        for i, var in enumerate(source.variables)
+    }
     return qs.annotate(**annotations).values_list(*annotations).order_by()
 
 
-def dataset_queryset(dataset: Dataset, user, filters: Filters):
+def dataset_queryset(dataset: Dataset, user, filters: Filters, csv_safe=False):
     """All sources' rows in the dataset's stable order (a ``UNION ALL`` for several)."""
     if filters.updated_since is not None and not dataset.incremental:
         raise DatasetError(f"{dataset.name} is derived and always exported whole: "
                            "leave out updated_since.")
-    parts = [source_queryset(dataset, s, user, filters) for s in dataset.sources]
+    parts = [source_queryset(dataset, s, user, filters, csv_safe) for s in dataset.sources]
     qs = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
     index = {name: i for i, name in enumerate(dataset.names)}
     return qs.order_by(*(_alias(index[name]) for name in dataset.order_by))
@@ -242,7 +260,7 @@ def csv_stream(dataset: Dataset, user, filters: Filters):
     from trialsite.exports.streaming import copy_csv_chunks, csv_chunks
 
     if dataset.rows is None:
-        queryset = dataset_queryset(dataset, user, filters)
+        queryset = dataset_queryset(dataset, user, filters, csv_safe=True)
         if connections[queryset.db].vendor == "postgresql":
             return copy_csv_chunks(dataset.names, queryset)
     return csv_chunks(dataset.names, iter_rows(dataset, user, filters))

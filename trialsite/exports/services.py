@@ -1,5 +1,8 @@
 """Writes of the exports app: API tokens and data packages."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -22,8 +25,15 @@ def token_create(*, actor, name, expires_at=None):
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Name the token after what will use it."})
-    if expires_at is not None and expires_at <= timezone.now():
+    now = timezone.now()
+    longest = now + timedelta(days=settings.API_TOKEN_MAX_DAYS)
+    if expires_at is not None and expires_at <= now:
         raise ValidationError({"expires_at": "The expiry must be in the future."})
+    if expires_at is not None and expires_at > longest + timedelta(days=1):
+        raise ValidationError({"expires_at": f"A token lives at most "
+                                             f"{settings.API_TOKEN_MAX_DAYS} days."})
+    # Every token expires: without a date, at the longest lifetime allowed.
+    expires_at = min(expires_at or longest, longest + timedelta(days=1))
     key = tokens.new_key()
     token = ApiToken(user=actor, name=name, prefix=tokens.shown_prefix(key),
                      key_hash=tokens.hash_key(key), expires_at=expires_at)

@@ -11,7 +11,6 @@ manager can tell which snapshot a file is.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,6 +20,8 @@ from itertools import islice
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+
+from trialsite import csv_safety
 
 #: Rows encoded per output chunk: large enough that the per-chunk overhead vanishes, small
 #: enough that a chunk stays in the tens of kilobytes.
@@ -37,10 +38,11 @@ def batched(rows: Iterable, size: int = ROWS_PER_CHUNK) -> Iterator[list]:
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[bytes]:
     """UTF-8 CSV (``\\n`` line ends, as PostgreSQL's COPY writes them): the header, then one
     chunk per batch. ``None`` becomes an empty field; dates and times are ISO 8601 as ``str()``
-    writes them.
+    writes them. Text cells a spreadsheet would run as a formula are neutralised
+    (``trialsite.csv_safety``).
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_safety.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     yield buffer.getvalue().encode()
     for batch in batched(rows):
@@ -60,6 +62,8 @@ def copy_csv_chunks(header: Sequence[str], queryset) -> Iterator[bytes]:
     the rows never become Python objects, which is what lets an export run at the database's
     own speed. Same dialect as :func:`csv_chunks` except that PostgreSQL quotes an empty
     string (``""``) to tell it from NULL, and writes times as ``2026-03-01 08:00:00+00``.
+    The queryset's text columns are expected to be neutralised in SQL already
+    (``registry.dataset_queryset(..., csv_safe=True)``).
     """
     from django.core.exceptions import EmptyResultSet
     from django.db import connections
@@ -71,7 +75,7 @@ def copy_csv_chunks(header: Sequence[str], queryset) -> Iterator[bytes]:
         sql = None  # a filter that matches nothing (a user who covers no site): no rows
     if header:
         out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerow(header)
+        csv_safety.writer(out, lineterminator="\n").writerow(header)
         yield out.getvalue().encode()
     if sql is None:
         return

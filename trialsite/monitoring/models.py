@@ -248,6 +248,11 @@ class CasebookSignature(Scoped, AuditedModel):
         verbose_name = "casebook signature"
         ordering = ["-signed_at", "-pk"]
         indexes = [models.Index(fields=["patient_pk", "signed_at"], name="signature_patient")]
+        constraints = [
+            models.UniqueConstraint(fields=["patient_pk", "signer", "content_hash"],
+                                    condition=models.Q(voided_at__isnull=True),
+                                    name="signature_once_per_content"),
+        ]
 
     def __str__(self):
         return f"Casebook of {self.patient_label} signed by {self.printed_name}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from trialsite import access, esign
@@ -281,13 +281,26 @@ def casebook_sign(*, actor, patient, password):
         raise PermissionDenied("Only an investigator of the patient's site signs the casebook.")
     esign.require_password(actor, password)
     manifest = casebook_manifest(patient.pk)
-    with transaction.atomic():
-        return audited_save(CasebookSignature(
-            site=site, patient_pk=patient.pk, patient_label=where.patient_label, signer=actor,
-            printed_name=actor.printed_name, signed_at=timezone.now(),
-            meaning=CasebookSignature.MEANING, content_hash=esign.digest(manifest),
-            manifest=manifest,
-        ), actor=actor)
+    content_hash = esign.digest(manifest)
+    # Idempotent by content: a replayed or double-submitted signature of the same casebook
+    # content by the same signer returns the signature already made (a unique constraint
+    # settles two submissions racing each other).
+    same = CasebookSignature.objects.active().filter(
+        patient_pk=patient.pk, signer=actor, content_hash=content_hash)
+    if (existing := same.first()) is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return audited_save(CasebookSignature(
+                site=site, patient_pk=patient.pk, patient_label=where.patient_label,
+                signer=actor, printed_name=actor.printed_name, signed_at=timezone.now(),
+                meaning=CasebookSignature.MEANING, content_hash=content_hash,
+                manifest=manifest,
+            ), actor=actor)
+    except (IntegrityError, ValidationError):
+        if (existing := same.first()) is not None:
+            return existing
+        raise
 
 
 # --- edit checks ------------------------------------------------------------------------------

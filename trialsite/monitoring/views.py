@@ -1,6 +1,5 @@
 """Monitoring pages: thin views that check the role, read through selectors, call a service."""
 
-import csv
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from trialsite import access
+from trialsite import access, csv_safety
 from trialsite.forms import apply_service
 from trialsite.models import Role, Study, User
 from trialsite.monitoring import dashboard as dashboards
@@ -374,7 +373,7 @@ def study_trail_csv(request, code):
         return redirect(reverse("study-trail", args=[code]) + "?" + request.GET.urlencode())
     if flt.site is None and len(sites) < study.sites.count():
         raise PermissionDenied("Choose one of your sites.")
-    writer = csv.writer(_Echo())
+    writer = csv_safety.writer(_Echo())
 
     def rows():
         yield writer.writerow(selectors.CSV_HEADER)

@@ -10,3 +10,13 @@ def minutes(value):
         return int(value.total_seconds() // 60)
     except AttributeError:
         return ""
+
+
+@register.simple_tag
+def submit_once():
+    """A create form's one-time token: a double submission creates one record."""
+    from django.utils.html import format_html
+
+    from trialsite.submit_once import FIELD, new_token
+
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_token())

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from eligibility.domain.engine import Verdict
 from eligibility.domain.prescreen import PRESCREEN_HEADER, prescreen_fields, prescreen_row
 from eligibility.domain.variables import unknown_columns
+from trialsite import csv_safety
 from trialsite.protocols import all_protocols, get_protocol
 
 ID_COLUMN = "candidate_id"
@@ -129,7 +130,7 @@ class Command(BaseCommand):
     # --- evaluation ---------------------------------------------------------------------------
 
     def _prescreen(self, protocol, header, rows, out):
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_safety.writer(out, lineterminator="\n")
         writer.writerow(PRESCREEN_HEADER)
         counts, failed_rows = Counter(), 0
         while True:
