@@ -73,13 +73,19 @@ class SubmitOnceMiddleware:
 
 
 def _token_user(request):
-    """The API token's user, found as the API's own authentication will find it (or None)."""
+    """The API token's user, found as the API's own authentication will find it (or None): the
+    configured DRF authentication classes other than the session's, in their order."""
+    from rest_framework.authentication import SessionAuthentication
     from rest_framework.exceptions import APIException
+    from rest_framework.settings import api_settings
 
-    from trialsite.exports.authentication import HashedTokenAuthentication
-
-    try:
-        found = HashedTokenAuthentication().authenticate(request)
-    except APIException:
-        return None
-    return found[0] if found else None
+    for authentication in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        if issubclass(authentication, SessionAuthentication):
+            continue
+        try:
+            found = authentication().authenticate(request)
+        except APIException:
+            return None
+        if found:
+            return found[0]
+    return None

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from eligibility.domain.engine import Verdict, evaluate
 from eligibility.domain.variables import parse_values
-from trialsite import csv_safety
+from trialsite.csv_safety import writer as safe_csv_writer
 from trialsite.protocols.criteria import Criterion, Variable
 
 PRESCREEN_HEADER = ("candidate_id", "result", "failed", "missing")
@@ -60,5 +60,5 @@ def prescreen_fields(row: PrescreenRow) -> tuple[str, str, str, str]:
 def format_prescreen_row(row: PrescreenRow) -> str:
     """Return the output CSV line of ``row``, quoted as CSV requires, without a line end."""
     buffer = io.StringIO()
-    csv_safety.writer(buffer, lineterminator="").writerow(prescreen_fields(row))
+    safe_csv_writer(buffer, lineterminator="").writerow(prescreen_fields(row))
     return buffer.getvalue()

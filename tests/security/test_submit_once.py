@@ -8,10 +8,10 @@ from django.test import Client
 from django.urls import reverse
 
 from enrollment.models import Patient
-from tests.visits.test_crf_services import ADVERSE_EVENT, VITAL_SIGNS, enrolled_patient
-from tests.visits.test_crf_views import form_url, post_data
+from tests.visits.crf.test_services import ADVERSE_EVENT, VITAL_SIGNS, enrolled_patient
+from tests.visits.crf.test_views import form_url, post_data
 from trialsite.models import Role
-from visits.crf_models import AdverseEvent, VitalSigns
+from visits.crf.models import AdverseEvent, VitalSigns
 
 REGISTRATION = {"sex": "F", "birth_date": "1966-04-02", "consent_date": "2026-03-01",
                 "consent_version": "1.1"}
@@ -78,7 +78,7 @@ def test_an_api_write_replayed_with_its_idempotency_key_writes_once(world, api_k
     from trialsite.monitoring.models import Query
 
     patient = enrolled_patient(world)
-    from tests.visits.test_crf_services import save, visit_of
+    from tests.visits.crf.test_services import save, visit_of
 
     vitals = save("vital_signs", world.users[Role.COORDINATOR], visit_of(patient, "BL"))
     api = api_key_for(Role.MONITOR)

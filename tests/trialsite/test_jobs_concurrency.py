@@ -8,7 +8,7 @@ from django.db import connections
 from biosamples import tasks as sample_tasks
 from biosamples.models import SampleFlag
 from tests.biosamples.test_jobs import complete
-from tests.visits.test_crf_services import enrolled_patient
+from tests.visits.crf.test_services import enrolled_patient
 from trialsite.models import Role
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
