@@ -160,6 +160,9 @@ class Protocol:
     response: ResponsePlan = field(default_factory=ResponsePlan)
     #: Treatment lines, comorbidities and collected items (real-world studies), or None.
     real_world: RealWorldPlan | None = None
+    #: Spectroscopy techniques, QC, preprocessing and the fingerprint analysis
+    #: (``trialsite.protocols.spectra.SpectraPlan``); None when no spectra are measured.
+    spectra: object = None
 
     def variable(self, name):
         for variable in self.eligibility_variables:
