@@ -17,7 +17,7 @@ from biosamples.domain.lifecycle import (
     ShipmentStatus,
 )
 from trialsite.audit import AuditedModel, AuditedQuerySet, AuditError
-from trialsite.models import CLINICAL_READ_ROLES, Role, Site, Study
+from trialsite.models import CLINICAL_READ_ROLES, Site, Study
 from visits.models import Visit
 
 
@@ -154,9 +154,10 @@ class Box(AuditedModel):
 class AliquotQuerySet(SiteScopedQuerySet):
     def lab_visible_to(self, user):
         """Aliquots a central laboratory has been sent (shipped or received) for its studies."""
-        from trialsite.access import site_filter
+        from trialsite.access import laboratory_filter
 
-        return self.filter(site_filter(user, roles={Role.CENTRAL_LAB}),
+        return self.filter(laboratory_filter(user, study_path="site__study",
+                                             lab_path="shipment_items__shipment__destination_lab"),
                            shipment_items__shipment__status__in=[
                                ShipmentStatus.SHIPPED, ShipmentStatus.RECEIVED]).distinct()
 
@@ -210,17 +211,18 @@ class Aliquot(AuditedModel):
 class ShipmentQuerySet(SiteScopedQuerySet):
     def lab_visible_to(self, user):
         """Shipments on their way to, or received by, a central laboratory of the user."""
-        from trialsite.access import site_filter
+        from trialsite.access import laboratory_filter
 
-        return self.filter(site_filter(user, roles={Role.CENTRAL_LAB}),
+        return self.filter(laboratory_filter(user, study_path="site__study",
+                                             lab_path="destination_lab"),
                            status__in=[ShipmentStatus.SHIPPED, ShipmentStatus.RECEIVED])
 
     def visible_to_any_role(self, user):
-        from trialsite.access import site_filter
+        from trialsite.access import laboratory_filter, site_filter
 
         return self.filter(
             site_filter(user, roles=CLINICAL_READ_ROLES)
-            | (site_filter(user, roles={Role.CENTRAL_LAB})
+            | (laboratory_filter(user, study_path="site__study", lab_path="destination_lab")
                & Q(status__in=[ShipmentStatus.SHIPPED, ShipmentStatus.RECEIVED])))
 
 
@@ -395,3 +397,7 @@ class SampleFlag(AuditedModel):
 
     def __str__(self):
         return self.get_kind_display()
+
+
+# The spectra sub-domain's models, under this app's label (docs/architecture.md).
+from biosamples.spectra.models import AnalysisRun, SpectraBatch, Spectrum  # noqa: E402, F401

@@ -12,6 +12,7 @@ from trialsite.models import (
     DATA_ENTRY_ROLES,
     STUDY_WIDE_ROLES,
     Membership,
+    Role,
     Site,
     Study,
 )
@@ -51,6 +52,37 @@ def site_filter(user, roles=CLINICAL_READ_ROLES, prefix="site"):
         return Q()
     site_ids, study_ids = _scope(user, roles)
     return Q(**{f"{prefix}__in": site_ids}) | Q(**{f"{prefix}__study__in": study_ids})
+
+
+def laboratory_filter(user, *, study_path, lab_path):
+    """A Q that keeps rows of the laboratories the user works for: a central-laboratory
+    membership naming a laboratory covers that laboratory's rows of its study; one naming none
+    covers every laboratory of the study."""
+    if user.is_authenticated and user.is_superuser:
+        return Q()
+    q = Q(pk__in=[])
+    for m in _memberships(user):
+        if m.role != Role.CENTRAL_LAB:
+            continue
+        cond = Q(**{study_path: m.study_id})
+        if m.laboratory:
+            cond &= Q(**{lab_path: m.laboratory})
+        q |= cond
+    return q
+
+
+def laboratories_of(user, study):
+    """Laboratory codes of ``study`` the user works for (all of them for a membership naming
+    none, or for a superuser)."""
+    plan = study.protocol.sample_plan
+    every = {lab.code for lab in plan.labs} if plan else set()
+    if user.is_authenticated and user.is_superuser:
+        return every
+    codes = set()
+    for m in _memberships(user):
+        if m.role == Role.CENTRAL_LAB and m.study_id == study.pk:
+            codes |= {m.laboratory} if m.laboratory else every
+    return codes & every
 
 
 def sites_visible_to(user, queryset=None, roles=CLINICAL_READ_ROLES):
