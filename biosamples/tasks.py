@@ -14,3 +14,7 @@ def flag_sample_problems(today=None):
     day = timezone.localdate() if today is None else (
         today if isinstance(today, date) else date.fromisoformat(today))
     return services.sample_flags_refresh(actor=system_user(), today=day)
+
+
+# The fingerprint analysis job (found by Celery's autodiscovery through this module).
+from biosamples.spectra.tasks import run_analysis  # noqa: E402, F401

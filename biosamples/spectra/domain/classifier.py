@@ -31,12 +31,29 @@ def age_group_of(age, groups):
     return -1
 
 
+def _keys(labels, strata):
+    labels = np.asarray(labels)
+    if strata is None:
+        return labels.astype(str)
+    return np.char.add(labels.astype(str), np.char.add("|", np.asarray(strata).astype(str)))
+
+
+def can_stratify(labels, groups, strata, n_splits):
+    """Whether every (label, stratum) cell has at least ``n_splits`` patients."""
+    if strata is None:
+        return False
+    patients = {}
+    for key, group in zip(_keys(labels, strata), groups, strict=True):
+        patients.setdefault(key, set()).add(group)
+    return min(len(v) for v in patients.values()) >= n_splits
+
+
 def patient_folds(labels, groups, n_splits, seed, strata=None):
     """(train, test) index arrays with whole patients in each fold, stratified by the label
-    (and by ``strata``, e.g. the age group, when given)."""
-    labels = np.asarray(labels)
-    key = labels.astype(str) if strata is None else np.char.add(
-        labels.astype(str), np.char.add("|", np.asarray(strata).astype(str)))
+    (and by ``strata``, e.g. the age group, when every cell is large enough for it)."""
+    if strata is not None and not can_stratify(labels, groups, strata, n_splits):
+        strata = None
+    key = _keys(labels, strata)
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     return [(train, test) for train, test in splitter.split(np.zeros(len(labels)), key, groups)]
 
@@ -84,6 +101,7 @@ def nested_cv_scores(features, labels, groups, classifier, *, seed, strata=None)
                             f"cross-validation needs at least {classifier.outer_folds}")
     scores = np.full(len(labels), np.nan)
     chosen = []
+    stratified = can_stratify(labels, groups, strata, classifier.outer_folds)
     outer = patient_folds(labels, groups, classifier.outer_folds, seed, strata)
     with config_context(assume_finite=True, skip_parameter_validation=True):
         for fold, (train, test) in enumerate(outer):
@@ -96,7 +114,7 @@ def nested_cv_scores(features, labels, groups, classifier, *, seed, strata=None)
                                                           labels[train])
             scores[test] = model.decision_function(reduce.transform(features[test]))
             chosen.append({"fold": fold + 1, "degree": degree, "C": c,
-                           "inner_auc": round(inner_auc, 6),
+                           "inner_auc": round(inner_auc, 6), "age_stratified": stratified,
                            "test_patients": sorted({str(g) for g in groups[test]})})
     return scores, chosen, outer
 
