@@ -8,7 +8,7 @@ from biosamples.models import Aliquot, Sample
 from biosamples.spectra import services
 from biosamples.spectra.domain import qc, synthetic
 from biosamples.spectra.models import AnalysisRun, SpectraBatch, Spectrum
-from tests.factories import MembershipFactory, UserFactory, enrol, register_patient
+from tests.factories import enrol, register_patient
 from trialsite import responses
 from trialsite.audit import audited_save, bulk_create_audited
 from trialsite.models import Role
@@ -21,9 +21,7 @@ PATIENTS = 20
 
 @pytest.fixture
 def statistician(world):
-    user = UserFactory(username="statistician-a")
-    MembershipFactory(user=user, study=world.study_a, role=Role.STATISTICIAN)
-    return user
+    return world.users[Role.STATISTICIAN]
 
 
 def add_spectra(batch, visit, arrays, actor, technique="QO"):
