@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 
 import jcamp
@@ -152,6 +153,9 @@ def read_jcamp(data):
                 problems.append(Problem(line, f"{name} is {value!r}, not a number"))
     if problems:
         raise SpectrumFileError(problems)
+    fast = _plain_xydata(lines, labels)
+    if fast is not None:
+        return _checked(*fast, "jcamp", [])
     try:
         # The reader prints its cross-checks; they are not for the server's output.
         with contextlib.redirect_stdout(io.StringIO()):
@@ -169,6 +173,45 @@ def read_jcamp(data):
         raise SpectrumFileError([Problem(labels["XYDATA"][0], "the XYDATA block cannot be "
                                                               "read")])
     return _checked(x, y, "jcamp", problems)
+
+
+_PLAIN = re.compile(r"^[\s0-9eE+\-.,]*$")
+
+
+def _plain_xydata(lines, labels):
+    """The ``(X++(Y..Y))`` block read directly when it holds plain decimal numbers (AFFN), as
+    most instruments write it: JCAMP-DX 4.24 §5.8, x of the k-th point = FIRSTX + k x
+    (LASTX - FIRSTX) / (NPOINTS - 1), both times XFACTOR, y times YFACTOR. Anything else
+    (compressed ASDF forms, other tables) returns None and goes through the ``jcamp`` reader;
+    the tests check both give the same points."""
+    if labels["XYDATA"][1].replace(" ", "").upper() != "(X++(Y..Y))":
+        return None
+    needed = ("FIRSTX", "LASTX", "NPOINTS")
+    if any(name not in labels for name in needed):
+        return None
+    start = labels["XYDATA"][0]
+    ys = []
+    for line in lines[start:]:
+        stripped = line.strip()
+        if stripped.startswith("##"):
+            break
+        if not stripped or stripped.startswith("$$"):
+            continue
+        if not _PLAIN.match(stripped) or "," in stripped:
+            return None
+        ys.extend(stripped.split()[1:])
+    try:
+        y = np.array(ys, dtype=float)
+        first, last = float(labels["FIRSTX"][1]), float(labels["LASTX"][1])
+        count = int(float(labels["NPOINTS"][1]))
+        xfactor = float(labels.get("XFACTOR", (0, "1"))[1])
+        yfactor = float(labels.get("YFACTOR", (0, "1"))[1])
+    except ValueError:
+        return None
+    if y.size != count or count < 2:
+        return None
+    x = (first + (last - first) / (count - 1) * np.arange(count)) * xfactor
+    return x, y * yfactor
 
 
 def read_spectrum(name, data):

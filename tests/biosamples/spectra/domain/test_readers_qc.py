@@ -103,3 +103,29 @@ def test_partial_range_saturation_noise_and_water_vapour_are_flagged():
                                          0.02, 0.0)
     result = qc.quality(grid, water, grid, water, QO.qc)
     assert result.flags == (qc.WATER_VAPOUR,)
+
+
+def test_the_direct_reading_of_plain_xydata_matches_the_jcamp_reader():
+    import contextlib
+    import io
+
+    import jcamp
+
+    y = plasma_like(X)
+    text = readers.jcamp_text(X, y, title="s", y_units="ABSORBANCE").replace(
+        "##YFACTOR=1", "##YFACTOR=0.5")
+    direct = readers.read_jcamp(text.encode())
+    with contextlib.redirect_stdout(io.StringIO()):
+        reference = jcamp.read(io.StringIO(text))
+    assert direct.x == pytest.approx(reference["x"])
+    assert direct.y == pytest.approx(reference["y"])
+
+
+def test_compressed_xydata_goes_through_the_jcamp_reader():
+    # ASDF "SQZ" form: digits replaced by letters (JCAMP-DX 4.24 §5.9): @=0, A=1 ... I=9.
+    text = ("##TITLE=sqz\n##JCAMP-DX=4.24\n##XUNITS=1/CM\n##YUNITS=ABSORBANCE\n##XFACTOR=1\n"
+            "##YFACTOR=1\n##FIRSTX=1000\n##LASTX=1011\n##NPOINTS=12\n"
+            "##XYDATA=(X++(Y..Y))\n1000A0B0C0D0E0F0\n1006F0E0D0C0B0A0\n##END=\n")
+    spectrum = readers.read_jcamp(text.encode())
+    assert spectrum.y.tolist() == [10, 20, 30, 40, 50, 60, 60, 50, 40, 30, 20, 10]
+    assert spectrum.x[0] == 1000 and spectrum.x[-1] == 1011
