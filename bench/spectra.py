@@ -95,7 +95,7 @@ def bench_upload(spectra):
     return seconds
 
 
-def bench_analysis(patients, permutations):
+def bench_analysis(patients, permutations, jobs):
     from threadpoolctl import threadpool_limits
 
     from biosamples.spectra.domain import classifier, pipeline, qc, synthetic
@@ -122,7 +122,8 @@ def bench_analysis(patients, permutations):
         q1 = classifier.analyse(np.array([prints[(p, "BL")] for p in range(patients)]),
                                 [int(responder[p]) for p in range(patients)],
                                 [f"P{p}" for p in range(patients)], plan.classifier,
-                                seed=plan.classifier.seed, permutations=permutations)
+                                seed=plan.classifier.seed, permutations=permutations,
+                                jobs=jobs)
         q1_seconds = time.perf_counter() - start
         start = time.perf_counter()
         rows = [(p, v) for p in range(patients) for v in plan.early_visits]
@@ -131,7 +132,8 @@ def bench_analysis(patients, permutations):
                                 plan.classifier, seed=plan.classifier.seed, permutations=0)
         q2_seconds = time.perf_counter() - start
     total = prep + q1_seconds + q2_seconds
-    print(f"analysis: {patients * len(VISITS) * REPLICATES} spectra preprocessed in {prep:.1f} s;"
+    print(f"analysis ({jobs} process(es) for the permutations): "
+          f"{patients * len(VISITS) * REPLICATES} spectra preprocessed in {prep:.1f} s;"
           f" Q1 nested CV + {q1['permutations']} permutations in {q1_seconds:.1f} s "
           f"(AUC {q1['auc']:.3f}, permutation p {q1['permutation_p_value']:.3f}); Q2 nested CV"
           f" over {len(rows)} rows in {q2_seconds:.1f} s (AUC {q2['auc']:.3f}); total "
@@ -144,6 +146,7 @@ def main():
     parser.add_argument("--spectra", type=int, default=500)
     parser.add_argument("--patients", type=int, default=80)
     parser.add_argument("--permutations", type=int, default=None)
+    parser.add_argument("--jobs", type=int, default=1, help="processes for the permutations")
     parser.add_argument("--smoke", action="store_true", help="small sizes, for CI")
     args = parser.parse_args()
     if args.smoke:
@@ -154,7 +157,7 @@ def main():
                     else args.permutations)
     with bench_database():
         bench_upload(args.spectra)
-    bench_analysis(args.patients, permutations)
+    bench_analysis(args.patients, permutations, args.jobs)
 
 
 if __name__ == "__main__":

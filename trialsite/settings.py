@@ -161,6 +161,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+# Processes the fingerprint analysis's permutation test may use (joblib; the numbers do not
+# depend on it). 1 is safe inside any worker; 2 halves the time on a free 2-core machine.
+SPECTRA_ANALYSIS_JOBS = int(os.environ.get("SPECTRA_ANALYSIS_JOBS", "1"))
+
 # Uploaded files (spectra as received): the default storage, under MEDIA_ROOT on disk.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {

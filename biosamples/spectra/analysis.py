@@ -11,6 +11,7 @@ from collections import defaultdict
 from importlib.metadata import version
 
 import numpy as np
+from django.conf import settings
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
@@ -82,7 +83,8 @@ def _question(rows, plan, run, *, strata_of=None, permutations, progress=None):
     strata = [r[4] for r in rows] if run.age_stratified else None
     try:
         return classifier.analyse(features, labels, groups, plan.classifier, seed=run.seed,
-                                  strata=strata, permutations=permutations, progress=progress)
+                                  strata=strata, permutations=permutations, progress=progress,
+                                  jobs=settings.SPECTRA_ANALYSIS_JOBS)
     except classifier.AnalysisError as exc:
         return {"error": str(exc), "n": len(set(groups.tolist())),
                 "positives": int(len(set(groups[labels == 1].tolist())))}

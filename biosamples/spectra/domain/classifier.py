@@ -9,6 +9,7 @@ from the one ``seed``, so the same inputs give the same numbers.
 from dataclasses import dataclass
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy.stats import binomtest
 from sklearn import config_context
 from sklearn.decomposition import PCA
@@ -190,10 +191,21 @@ def permuted_labels(labels, groups, rng):
     return np.array([shuffled[g] for g in groups], dtype=int)
 
 
+def _permuted_auc(features, fake, groups, classifier, seed, strata):
+    try:
+        scores, _, _ = nested_cv_scores(features, fake, groups, classifier, seed=seed,
+                                        strata=strata)
+    except AnalysisError:
+        return None
+    _, patient_labels, patient_scores = per_patient(scores, fake, groups)
+    return float(roc_auc_score(patient_labels, patient_scores))
+
+
 def analyse(features, labels, groups, classifier, *, seed, strata=None, permutations=None,
-            progress=None):
+            progress=None, jobs=1):
     """The whole question: nested CV, per-patient performance, and the label-permutation
-    test of the AUC (each permutation repeats the nested CV, tuning included)."""
+    test of the AUC (each permutation repeats the nested CV, tuning included; ``jobs``
+    processes share the permutations, with the same numbers whatever their count)."""
     labels = np.asarray(labels, dtype=int)
     groups = np.asarray(groups)
     scores, chosen, outer = nested_cv_scores(features, labels, groups, classifier, seed=seed,
@@ -203,16 +215,16 @@ def analyse(features, labels, groups, classifier, *, seed, strata=None, permutat
                          hypothesised_sensitivity=classifier.hypothesised_sensitivity)
     count = classifier.permutations if permutations is None else permutations
     rng = np.random.default_rng(seed)
+    # Every permuted labelling is drawn first, in order, so the result does not depend on how
+    # many processes share the work.
+    fakes = [permuted_labels(labels, groups, rng) for _ in range(count)]
     null_aucs = []
-    for index in range(count):
-        fake = permuted_labels(labels, groups, rng)
-        try:
-            fake_scores, _, _ = nested_cv_scores(features, fake, groups, classifier,
-                                                 seed=seed, strata=strata)
-        except AnalysisError:
-            continue
-        _, fake_patient, fake_patient_scores = per_patient(fake_scores, fake, groups)
-        null_aucs.append(float(roc_auc_score(fake_patient, fake_patient_scores)))
+    runs = Parallel(n_jobs=jobs, return_as="generator")(
+        delayed(_permuted_auc)(features, fake, groups, classifier, seed, strata)
+        for fake in fakes)
+    for index, auc in enumerate(runs):
+        if auc is not None:
+            null_aucs.append(auc)
         if progress:
             progress(index + 1, count)
     exceed = sum(1 for auc in null_aucs if auc >= result.auc)

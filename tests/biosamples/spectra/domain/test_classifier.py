@@ -112,3 +112,10 @@ def test_distance_from_baseline_is_euclidean_per_patient():
     fp = {"P1": {"BL": np.array([0.0, 0.0]), "M3": np.array([3.0, 4.0])},
           "P2": {"M3": np.array([1.0, 1.0])}}
     assert classifier.distances_from_baseline(fp, "BL") == {"P1": {"BL": 0.0, "M3": 5.0}}
+
+
+def test_the_permutations_give_the_same_numbers_in_one_or_two_processes():
+    x, y, groups = data()
+    one = classifier.analyse(x, y, groups, SMALL, seed=9, permutations=4, jobs=1)
+    two = classifier.analyse(x, y, groups, SMALL, seed=9, permutations=4, jobs=2)
+    assert one == two
