@@ -4,12 +4,21 @@ format (one row per spectrum and wavenumber) for the statisticians' own tools.""
 import math
 
 import numpy as np
+from django.core.files.storage import default_storage
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from biosamples.spectra.models import Spectrum
 from trialsite.access import site_filter
-from trialsite.exports.registry import Dataset, Source, Var, bookkeeping, register, subject_keys
+from trialsite.exports.registry import (
+    Dataset,
+    Source,
+    Var,
+    bookkeeping,
+    register,
+    register_attachments,
+    subject_keys,
+)
 from trialsite.models import CLINICAL_READ_ROLES, Role
 
 ANALYSIS_ROLES = CLINICAL_READ_ROLES | {Role.STATISTICIAN}
@@ -95,3 +104,26 @@ register(Dataset(
                 "values the analysis starts from. Derived: always exported whole.",
     variables=POINT_VARIABLES, rows=point_rows, incremental=False, roles=ANALYSIS_ROLES,
 ))
+
+
+def _file_chunks(name):
+    def chunks():
+        with default_storage.open(name, "rb") as handle:
+            while block := handle.read(1 << 20):
+                yield block
+    return chunks
+
+
+def raw_files(user):
+    """Each visible spectrum's file as received, under
+    ``spectra/<site>/<subject>/<aliquot>/<technique>_<replicate>_<file name>``."""
+    qs = (Spectrum.objects.active().filter(site_filter(user, roles=ANALYSIS_ROLES))
+          .order_by("pk").values_list("site__code", f"{_PATIENT}subject_id", "aliquot__label",
+                                      "technique", "replicate", "file_name", "file"))
+    for site, subject, label, technique, replicate, file_name, stored in qs.iterator():
+        leaf = file_name.replace("/", "_")
+        yield (f"spectra/{site}/{subject}/{label}/{technique}_{replicate}_{leaf}",
+               _file_chunks(stored))
+
+
+register_attachments(raw_files)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from trialsite.exports.dictionary import HEADER, dictionary_rows
 from trialsite.exports.models import DataPackage
 from trialsite.exports.odm import odm_chunks
-from trialsite.exports.registry import Filters, all_datasets, csv_stream
+from trialsite.exports.registry import Filters, all_datasets, attachments_for, csv_stream
 from trialsite.exports.snapshot import run_outside, snapshot
 from trialsite.exports.streaming import csv_chunks
 
@@ -87,9 +87,12 @@ def build_package(package):
 def _build(package, data_cut, progress):
     user = package.requested_by
     datasets = all_datasets()
+    # Files the apps attach (e.g. the spectra as received), after the datasets.
+    attached = list(attachments_for(user))
     package.file_name = f"trialsite-data-{data_cut:%Y%m%dT%H%M%SZ}-{package.pk}.zip"
     progress(package, status=DataPackage.Status.RUNNING, data_cut=data_cut,
-             steps_total=len(datasets) + 3, steps_done=0, file_name=package.file_name)
+             steps_total=len(datasets) + 3 + len(attached), steps_done=0,
+             file_name=package.file_name)
     target = package_path(package)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
@@ -101,6 +104,7 @@ def _build(package, data_cut, progress):
                      for d in datasets]
             steps.append(("dictionary.csv", lambda: csv_chunks(HEADER, dictionary_rows())))
             steps.append(("odm.xml", lambda: odm_chunks(user, data_cut=data_cut)))
+            steps += attached
             for done, (name, chunks) in enumerate(steps):
                 progress(package, steps_done=done, current_step=name)
                 digest, _ = _write(archive, name, chunks())

@@ -89,3 +89,28 @@ def test_spectra_exports_give_one_row_per_spectrum_and_the_long_format(world, at
     assert first["subject_id"] == at_labs[0].sample.visit.patient.subject_id
     # The laboratory never gets these datasets (they name subjects and visits).
     assert list(iter_rows(get_dataset("spectrum_points"), lab, Filters())) == []
+
+
+def test_a_data_package_carries_each_spectrum_as_received(world, at_labs, lab, settings,
+                                                          tmp_path):
+    import io
+    import zipfile
+
+    from biosamples.spectra import services
+    from trialsite.exports.models import DataPackage
+    from trialsite.exports.packages import build_package, package_path
+
+    settings.TRIALSITE_EXPORTS_DIR = str(tmp_path / "packages")
+    services.spectra_upload(actor=lab, study=world.study_a, file_name="b.zip",
+                            data=qo_batch(at_labs[:1], replicates=1))
+    statistician = world.users[Role.STATISTICIAN]
+    package = DataPackage.objects.create(requested_by=statistician)
+    build_package(package)
+    package.refresh_from_db()
+    assert package.status == "ready", package.error
+    with zipfile.ZipFile(io.BytesIO(package_path(package).read_bytes())) as archive:
+        names = [n for n in archive.namelist() if n.startswith("spectra/")]
+        assert len(names) == 1 and names[0].endswith(f"{at_labs[0].label}/QO_1_"
+                                                     f"{at_labs[0].label}_1.jdx")
+        assert archive.read(names[0]) == spectrum_file("QO", seed=1)
+        assert names[0] in archive.read("README.txt").decode()
