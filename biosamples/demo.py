@@ -141,3 +141,10 @@ def _free_position(boxes):
                 if (row, column) not in box.filled:
                     return box, row, column
     return None, None, None
+
+
+def seed_late(context):
+    """Spectra come last: they need the responses the outcomes demo enters."""
+    from biosamples.spectra import demo as spectra_demo
+
+    spectra_demo.seed_late(context)

@@ -100,3 +100,6 @@ register(Dataset(
                     study_path="site__study", patient_path="", subject_path=""),),
     order_by=("site", "reference", "record_id"),
 ))
+
+# The spectra datasets (one row per spectrum; resampled values in long format).
+from biosamples.spectra import exports as spectra_exports  # noqa: E402, F401

@@ -20,6 +20,12 @@ def _lab(user):
     return {"shipments": [s for s in selectors.lab_shipments(user) if s.status == "shipped"]}
 
 
+def _statistician(user):
+    from biosamples.spectra.selectors import statistician_studies
+
+    return {"studies": statistician_studies(user)}
+
+
 def register_sections():
     register(HomeSection(
         key="sample_flags", title="Samples needing attention",
@@ -33,3 +39,7 @@ def register_sections():
         key="lab_shipments", title="Shipments to receive",
         template="biosamples/_home_lab.html", roles=frozenset({Role.CENTRAL_LAB}), order=41,
         context=_lab))
+    register(HomeSection(
+        key="fingerprint", title="Plasma fingerprint analysis",
+        template="biosamples/spectra/_home_statistician.html",
+        roles=frozenset({Role.STATISTICIAN}), order=42, context=_statistician))

@@ -397,3 +397,7 @@ class SampleFlag(AuditedModel):
 
     def __str__(self):
         return self.get_kind_display()
+
+
+# The spectra sub-domain's models, under this app's label (docs/architecture.md).
+from biosamples.spectra.models import AnalysisRun, SpectraBatch, Spectrum  # noqa: E402, F401

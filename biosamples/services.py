@@ -716,6 +716,23 @@ def results_upload(*, actor, study, text, file_name):
     return manifest
 
 
+def aliquots_measured(*, actor, aliquots, at, location, details):
+    """Record that the laboratory measured ``aliquots``: a received aliquot becomes consumed;
+    each gets a *result reported* custody step (``details`` maps aliquot pk to its text)."""
+    consumed, events = [], []
+    for aliquot in aliquots:
+        if aliquot.status == AliquotStatus.RECEIVED:
+            aliquot.status = _transition(aliquot.status, "consume", label=aliquot.label)
+            consumed.append(aliquot)
+        events.append(_custody(actor=actor, sample=aliquot.sample, aliquot=aliquot,
+                               action=CustodyEvent.Action.RESULT, at=at, location=location,
+                               detail=details[aliquot.pk]))
+    if consumed:
+        bulk_update_audited(Aliquot, consumed, ["status"], actor=actor,
+                            reason="Measured by the laboratory")
+    _custody_save(events, actor=actor)
+
+
 # --- the daily job ------------------------------------------------------------------------------
 
 

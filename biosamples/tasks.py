@@ -16,3 +16,7 @@ def flag_sample_problems(today=None):
         today if isinstance(today, date) else date.fromisoformat(today))
     with exclusive_job("flag_sample_problems"):
         return services.sample_flags_refresh(actor=system_user(), today=day)
+
+
+# The fingerprint analysis job (found by Celery's autodiscovery through this module).
+from biosamples.spectra.tasks import run_analysis  # noqa: E402, F401

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from biosamples import views
 
@@ -29,4 +29,6 @@ urlpatterns = [
     path("lab/", views.lab_home, name="lab-home"),
     path("lab/shipments/<int:pk>/receive/", views.shipment_receive, name="shipment-receive"),
     path("lab/studies/<str:code>/results/", views.results_upload, name="lab-results-upload"),
+    # The spectra sub-domain: laboratory uploads and the fingerprint analysis.
+    path("", include("biosamples.spectra.urls")),
 ]

@@ -11,6 +11,11 @@ class OutcomesConfig(AppConfig):
         from visits.crf.selectors import EXTERNAL_FORM_URLS
 
         register_panels()
+        from outcomes.reports import study_responses
+        from trialsite import responses
+
+        # The fingerprint analysis (biosamples.spectra) reads responses through this.
+        responses.register(study_responses)
         from outcomes import monitoring
 
         monitoring.register()

@@ -12,10 +12,17 @@ from datetime import date
 
 from django.db.models import Prefetch
 
+from enrollment.domain.lifecycle import age_in_years
+from enrollment.models import Patient
 from enrollment.selectors import enrolled_patients
 from outcomes import plots, stats
 from outcomes.domain import recist
-from outcomes.domain.endpoints import PfsReason, compute_endpoints, not_evaluable_reason
+from outcomes.domain.endpoints import (
+    EARLY_PROGRESSION_DAYS,
+    PfsReason,
+    compute_endpoints,
+    not_evaluable_reason,
+)
 from outcomes.models import (
     NonTargetLesion,
     NonTargetStatus,
@@ -24,6 +31,7 @@ from outcomes.models import (
     TumourAssessment,
 )
 from outcomes.selectors import followup_input
+from trialsite.responses import PatientResponse
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,11 @@ def visible_patients(user, *, study=None, site=None):
 
 def study_endpoints(user, *, study=None, site=None):
     """``PatientReport`` of every visible enrolled patient of ``study`` (optionally ``site``)."""
-    patients = visible_patients(user, study=study, site=site)
+    return reports_of(visible_patients(user, study=study, site=site))
+
+
+def reports_of(patients):
+    """``PatientReport`` of each of ``patients`` (loaded with site, study and enrolment)."""
     if not patients:
         return []
     ids = [p.pk for p in patients]
@@ -163,6 +175,33 @@ def study_endpoints(user, *, study=None, site=None):
         reports.append(PatientReport(patient=patient, day1=enrolment.day1, baseline=baseline,
                                      timepoints=timepoints, endpoints=endpoints, error=error))
     return reports
+
+
+def study_responses(study):
+    """Every enrolled patient's response, study-wide (``trialsite.responses`` provider: the
+    caller has checked the study-wide role that entitles it)."""
+    patients = list(Patient.objects.active().filter(enrolment__isnull=False, site__study=study)
+                    .select_related("site", "site__study", "enrolment")
+                    .order_by("site__code", "subject_number"))
+    out = []
+    for report in reports_of(patients):
+        e = report.endpoints
+        responder = early = None
+        bor = ""
+        if e is not None:
+            bor = str(e.best_overall_response)
+            if report.measurable and e.best_overall_response != recist.Response.NE:
+                responder = bool(e.objective_response)
+            if e.pfs.event and e.pfs.days <= EARLY_PROGRESSION_DAYS:
+                early = True
+            elif e.pfs.days > EARLY_PROGRESSION_DAYS:
+                early = False
+        out.append(PatientResponse(
+            patient_id=report.patient.pk, subject_id=report.subject_id,
+            site_code=report.site_code,
+            age_years=age_in_years(report.patient.birth_date, report.day1),
+            best_overall_response=bor, responder=responder, early_progression=early))
+    return out
 
 
 def endpoint_row(report):

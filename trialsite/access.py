@@ -54,6 +54,20 @@ def site_filter(user, roles=CLINICAL_READ_ROLES, prefix="site"):
     return Q(**{f"{prefix}__in": site_ids}) | Q(**{f"{prefix}__study__in": study_ids})
 
 
+def laboratories_of(user, study):
+    """Laboratory codes of ``study`` the user works for (every one for a superuser). A
+    central-lab membership naming no laboratory covers none, as in ``laboratory_filter``."""
+    plan = study.protocol.sample_plan
+    every = {lab.code for lab in plan.labs} if plan else set()
+    if user.is_authenticated and user.is_superuser:
+        return every
+    codes = set()
+    for m in _memberships(user):
+        if m.role == Role.CENTRAL_LAB and m.study_id == study.pk:
+            codes |= {m.laboratory} if m.laboratory else set()
+    return codes & every
+
+
 def sites_visible_to(user, queryset=None, roles=CLINICAL_READ_ROLES):
     qs = Site.objects.all() if queryset is None else queryset
     if user.is_authenticated and user.is_superuser:

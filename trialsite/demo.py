@@ -25,6 +25,7 @@ DEMO_USERS = [
     ("datamanager", "Karim", "Mansour", Role.DATA_MANAGER, "PALMARES-2", None),
     ("sponsor", "Leila", "Farouk", Role.SPONSOR, "ICRG0201", None),
     ("centrallab", "Jonas", "Weber", Role.CENTRAL_LAB, "ICRG0201", None),
+    ("statistician", "Sara", "Nasser", Role.STATISTICIAN, "ICRG0201", None),
     ("coordinator.it", "Giulia", "Romano", Role.COORDINATOR, "PALMARES-2", "ITMI1"),
     ("investigator.it", "Luca", "Bianchi", Role.INVESTIGATOR, "PALMARES-2", "ITMI1"),
     ("sponsor.it", "Marco", "Ricci", Role.SPONSOR, "PALMARES-2", None),

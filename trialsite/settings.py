@@ -229,6 +229,10 @@ else:
     }
 # Packages are deleted from the store this many days after they were built.
 TRIALSITE_PACKAGE_RETENTION_DAYS = int(os.environ.get("TRIALSITE_PACKAGE_RETENTION_DAYS", "30"))
+
+# Processes the fingerprint analysis's permutation test may use (joblib; the numbers do not
+# depend on it). 1 is safe inside any worker; 2 halves the time on a free 2-core machine.
+SPECTRA_ANALYSIS_JOBS = int(os.environ.get("SPECTRA_ANALYSIS_JOBS", "1"))
 STORAGES = {
     "default": _files_storage,
     "staticfiles": {

@@ -17,7 +17,8 @@ def test_demo_samples_follow_the_whole_path_and_a_rerun_adds_nothing(db):
     assert samples.filter(status="not_collected").exists()
     assert samples.exclude(deviations=[]).exists()
     assert Aliquot.objects.filter(site__code="JOKHC", status="stored").exists()
-    shipment = Shipment.objects.get(site__code="JOKHC", status="received")
+    shipment = Shipment.objects.get(site__code="JOKHC", status="received",
+                                    tracking_number="WC-2026-004417")
     assert "damaged" in shipment.discrepancies
     assert AliquotResult.objects.filter(aliquot__shipment_items__shipment=shipment).exists()
     assert not Sample.objects.filter(site__study__code="PALMARES-2").exists()

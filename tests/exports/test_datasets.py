@@ -26,7 +26,9 @@ REQUIRED = {"subjects", "screening", "visits", "vital_signs", "labs", "drug_expo
 
 #: Datasets the ``trial`` fixture has no rows for (their columns are checked elsewhere: the
 #: real-world ones, collected only by PALMARES-2, in tests/outcomes/realworld/test_exports.py).
-NOT_IN_FIXTURE = {"survival_status", "treatment_lines", "comorbidities", "collected_items"}
+# The spectra dataset is checked against its rows in tests/biosamples/spectra/test_views.py.
+NOT_IN_FIXTURE = {"survival_status", "treatment_lines", "comorbidities", "collected_items",
+                  "spectra"}
 
 
 def rows_of(text):

@@ -122,6 +122,30 @@ def _bio(kind):
                          for p in foreign_patients(w, r)]
 
 
+def _foreign_spectra(kind):
+    """A batch of spectra and an analysis run of the other study."""
+
+    def make(world, role):
+        from django.utils import timezone
+
+        from biosamples.spectra.models import AnalysisRun, SpectraBatch
+        from trialsite.audit import audited_save
+        from trialsite.services import system_user
+
+        study = world.study_b
+        if kind == "batch":
+            obj = SpectraBatch.objects.filter(study=study).first() or audited_save(
+                SpectraBatch(study=study, lab_code="QOLAB", file_name="b.zip",
+                             checksum_sha256="0" * 64, spectrum_count=0), actor=system_user())
+        else:
+            obj = AnalysisRun.objects.filter(study=study).first() or audited_save(
+                AnalysisRun(study=study, data_cut=timezone.now(), seed=1, permutations=0),
+                actor=system_user())
+        return [{"pk": obj.pk}]
+
+    return make
+
+
 def _expected_samples(world, role):
     return [{**kwargs, "sample_code": "liquid_biopsy"} for kwargs in _visits(world, role)]
 
@@ -254,6 +278,12 @@ OBJECT_ROUTES = {
     "shipment-manifest-pdf": _bio("shipment"),
     "shipment-receive": _bio("shipment"),
     "lab-results-upload": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    # Spectra: a laboratory's batches and upload page, the statistician's analysis runs.
+    "spectra-upload": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "spectra-batch": _foreign_spectra("batch"),
+    "fingerprint-runs": lambda w, r: [{"code": s.code} for s in foreign_studies(w, r)],
+    "fingerprint-run": _foreign_spectra("run"),
+    "fingerprint-run-pdf": _foreign_spectra("run"),
     "sample-api-detail": _bio("sample"),
     "aliquot-api-detail": _bio("aliquot"),
     "shipment-api-detail": _bio("shipment"),

@@ -25,7 +25,7 @@ LEVELS = [
     ["visits"],
     ["visits.crf"],
     ["biosamples", "outcomes"],
-    ["outcomes.realworld"],
+    ["biosamples.spectra", "outcomes.realworld"],
 ]
 RANK = {package: level for level, packages in enumerate(LEVELS) for package in packages}
 
@@ -72,7 +72,16 @@ def imported_names(tree):
                 yield node.lineno, f"{node.module}.{alias.name}"
 
 
+def app_of(package):
+    return package.split(".")[0]
+
+
 def allowed(path, source, target):
+    # Sibling apps never import each other, not even from a sub-domain ranked above them
+    # (biosamples.spectra never imports outcomes: it reads responses through a registry).
+    if (app_of(source) != app_of(target)
+            and RANK[app_of(source)] == RANK[app_of(target)]):
+        return False
     if RANK[target] < RANK[source]:
         return True
     rel = path.relative_to(ROOT).as_posix()
@@ -144,6 +153,11 @@ def test_domain_modules_are_pure():
     # The app's wiring may import its sub-domain; its core may not.
     ("outcomes/exports.py", "from outcomes.realworld import exports", True),
     ("outcomes/services.py", "from outcomes.realworld.selectors import lines_of", False),
+    # A sibling's sub-domain ranked higher still never imports the sibling.
+    ("biosamples/spectra/services.py", "from outcomes.reports import study_endpoints", False),
+    ("outcomes/realworld/services.py", "from biosamples.models import Aliquot", False),
+    ("biosamples/spectra/services.py", "from biosamples.models import Aliquot", True),
+    ("biosamples/spectra/services.py", "from trialsite.responses import responses_for", True),
     # Monitoring sits below the clinical apps.
     ("trialsite/monitoring/services.py", "from enrollment.models import Patient", False),
 ])

@@ -24,7 +24,14 @@ from trialsite.exports import statfiles
 from trialsite.exports.dictionary import HEADER, dictionary_rows
 from trialsite.exports.models import DataPackage
 from trialsite.exports.odm import odm_chunks
-from trialsite.exports.registry import Filters, all_datasets, csv_stream, get_dataset, iter_rows
+from trialsite.exports.registry import (
+    Filters,
+    all_datasets,
+    attachments_for,
+    csv_stream,
+    get_dataset,
+    iter_rows,
+)
 from trialsite.exports.snapshot import run_outside, snapshot
 from trialsite.exports.streaming import csv_chunks
 
@@ -108,10 +115,13 @@ def _build(package, data_cut, progress):
         return
     user = package.requested_by
     datasets = all_datasets()
+    # Files the apps attach (e.g. the spectra as received), after the datasets.
+    attached = list(attachments_for(user))
     package.file_name = f"trialsite-data-{data_cut:%Y%m%dT%H%M%SZ}-{package.pk}.zip"
     # One step per CSV file, one per dataset's statistical files, dictionary, ODM, README.
     progress(package, status=DataPackage.Status.RUNNING, data_cut=data_cut,
-             steps_total=2 * len(datasets) + 3, steps_done=0, file_name=package.file_name)
+             steps_total=2 * len(datasets) + 3 + len(attached), steps_done=0,
+             file_name=package.file_name)
     written = []
     try:
         with files.scratch_file(".zip") as partial:
@@ -126,6 +136,8 @@ def _build(package, data_cut, progress):
                     ("dictionary.csv", csv_chunks(HEADER, dictionary_rows()))]))
                 steps.append(("odm.xml",
                               lambda: [("odm.xml", odm_chunks(user, data_cut=data_cut))]))
+                steps.extend((name, lambda name=name, chunks=chunks: [(name, chunks())])
+                             for name, chunks in attached)
                 for done, (step, parts) in enumerate(steps):
                     progress(package, steps_done=done, current_step=step)
                     for name, chunks in parts():

@@ -148,6 +148,19 @@ class Filters:
 
 
 _DATASETS: dict[str, Dataset] = {}
+#: Files a data package carries beside the datasets: ``provider(user)`` yields
+#: ``(path in the zip, callable returning byte chunks)`` for what the user may see.
+_ATTACHMENTS: list[Callable] = []
+
+
+def register_attachments(provider):
+    if provider not in _ATTACHMENTS:
+        _ATTACHMENTS.append(provider)
+
+
+def attachments_for(user):
+    for provider in _ATTACHMENTS:
+        yield from provider(user)
 
 
 def register(dataset: Dataset) -> Dataset:

@@ -238,6 +238,9 @@ class Protocol:
     real_world: RealWorldPlan | None = None
     #: Populations, tests, confidence intervals and the PFS definition of the study.
     statistics: StatisticsPlan | None = None
+    #: Spectroscopy techniques, QC, preprocessing and the fingerprint analysis
+    #: (``trialsite.protocols.spectra.SpectraPlan``); None when no spectra are measured.
+    spectra: object = None
 
     def variable(self, name):
         for variable in self.eligibility_variables:

@@ -12,6 +12,7 @@ from trialsite.protocols import edit_checks
 from trialsite.protocols import icrg0201_eligibility as eligibility
 from trialsite.protocols import icrg0201_samples as samples
 from trialsite.protocols import icrg0201_schedule as schedule
+from trialsite.protocols import icrg0201_spectra as spectra
 from trialsite.protocols.base import (
     Assumption,
     Drug,
@@ -108,6 +109,7 @@ PROTOCOL = Protocol(
     schedule=schedule.SCHEDULE,
     edit_checks=edit_checks.STANDARD_CHECKS,
     sample_plan=samples.SAMPLE_PLAN,
+    spectra=spectra.SPECTRA_PLAN,
     example_candidate=eligibility.EXAMPLE_CANDIDATE,
     retired_answers=eligibility.RETIRED_ANSWERS,
     assumptions=(
