@@ -22,7 +22,7 @@ import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from _django import bench_database, one_patient
+from _django import bench_database, one_patient, parse_args
 
 REPLICATES = 3
 VISITS = ("BL", "M1", "M2", "M3", "M6", "M9", "M12", "M15", "M18", "M21", "M24", "M27")
@@ -150,10 +150,7 @@ def main():
     parser.add_argument("--patients", type=int, default=80)
     parser.add_argument("--permutations", type=int, default=None)
     parser.add_argument("--jobs", type=int, default=1, help="processes for the permutations")
-    parser.add_argument("--smoke", action="store_true", help="small sizes, for CI")
-    args = parser.parse_args()
-    if args.smoke:
-        args.spectra, args.patients, args.permutations = 30, 20, 2
+    args = parse_args(parser, spectra=30, patients=20, permutations=2)
     from trialsite.protocols.icrg0201_spectra import SPECTRA_PLAN
 
     permutations = (SPECTRA_PLAN.classifier.permutations if args.permutations is None

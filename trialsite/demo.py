@@ -25,11 +25,17 @@ DEMO_USERS = [
     ("datamanager", "Karim", "Mansour", Role.DATA_MANAGER, "PALMARES-2", None),
     ("sponsor", "Leila", "Farouk", Role.SPONSOR, "ICRG0201", None),
     ("centrallab", "Jonas", "Weber", Role.CENTRAL_LAB, "ICRG0201", None),
+    ("ramanlab", "Ines", "Haddad", Role.CENTRAL_LAB, "ICRG0201", None),
     ("statistician", "Sara", "Nasser", Role.STATISTICIAN, "ICRG0201", None),
     ("coordinator.it", "Giulia", "Romano", Role.COORDINATOR, "PALMARES-2", "ITMI1"),
     ("investigator.it", "Luca", "Bianchi", Role.INVESTIGATOR, "PALMARES-2", "ITMI1"),
     ("sponsor.it", "Marco", "Ricci", Role.SPONSOR, "PALMARES-2", None),
 ]
+
+
+#: The laboratory each demo central-lab account works for (the sample plan's lab codes): the
+#: quantum-optics central laboratory, and the Raman benchmark laboratory.
+DEMO_LABORATORIES = {"centrallab": "QOLAB", "ramanlab": "RAMAN"}
 
 
 def _account(username, first, last, password=None, hasher="default"):
@@ -55,7 +61,7 @@ def seed(context):
     for username, first, last, role, study_code, site_code in DEMO_USERS:
         user, _ = _account(username, first, last, DEMO_PASSWORD, login_hasher)
         membership_grant(actor=system, user=user, study=studies[study_code], role=role,
-                         laboratory="QOLAB" if role == Role.CENTRAL_LAB else "",
+                         laboratory=DEMO_LABORATORIES.get(username, ""),
                          site=sites[site_code] if site_code else None)
     # Every site has its own coordinator and investigator; demo data is entered and signed as
     # them, with a random password known only to this run. seed_demo hashes it with a fast

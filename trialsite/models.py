@@ -171,15 +171,6 @@ class Membership(AuditedModel):
             raise ValidationError({"site": "This role is granted for the whole study, not a site."})
         if self.role not in STUDY_WIDE_ROLES and not self.site_id:
             raise ValidationError({"site": "This role is granted at one site: choose the site."})
-        if self.laboratory and self.role != Role.CENTRAL_LAB:
-            raise ValidationError({"laboratory": "Only a central-laboratory role names a "
-                                                 "laboratory."})
-        if self.laboratory and self.study_id:
-            plan = self.study.protocol.sample_plan
-            codes = [lab.code for lab in plan.labs] if plan else []
-            if self.laboratory not in codes:
-                raise ValidationError({"laboratory": f"Not a laboratory of the study's sample "
-                                                     f"plan ({', '.join(codes) or 'none'})."})
         if self.site_id and self.study_id and self.site.study_id != self.study_id:
             raise ValidationError({"site": "The site belongs to another study."})
         if self.role != Role.CENTRAL_LAB and self.laboratory:

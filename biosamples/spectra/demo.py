@@ -21,6 +21,7 @@ from biosamples.spectra.domain.readers import jcamp_text
 from biosamples.spectra.models import Spectrum
 from trialsite import responses
 from trialsite.models import Role, Study, User
+from trialsite.monitoring.models import CasebookSignature
 
 REPLICATES = 3
 #: Raw instrument axes (finer than the protocol's resampling axes, as instruments export).
@@ -30,14 +31,19 @@ PLAN = (("QOLAB", "QO", 3, None), ("RAMAN", "RAMAN", 4, ("BL", "M3")))
 
 def seed_late(context):
     study = Study.objects.filter(code="ICRG0201").first()
-    lab = User.objects.filter(username="centrallab").first()
-    if study is None or lab is None or Spectrum.objects.filter(site__study=study).exists():
+    # Each laboratory's own demo account receives its shipments and uploads its spectra.
+    labs = {code: User.objects.filter(username=username).first()
+            for code, username in (("QOLAB", "centrallab"), ("RAMAN", "ramanlab"))}
+    if study is None or None in labs.values() \
+            or Spectrum.objects.filter(site__study=study).exists():
         return
-    lab.__dict__.pop("_trialsite_memberships", None)
     outcome = responses.responses_for(study)
     now = timezone.now()
     staff = context.get("site_staff", {})
     measured = {"QOLAB": [], "RAMAN": []}
+    # The demo does not change a casebook its investigator has already signed: that patient's
+    # aliquots stay at the site (a later shipment would rightly void the signature's coverage).
+    signed = set(CasebookSignature.objects.values_list("patient_pk", flat=True))
     for site_code, people in sorted(staff.items()):
         coordinator = people.get(Role.COORDINATOR, [None])[0]
         if coordinator is None:
@@ -46,6 +52,7 @@ def seed_late(context):
             aliquots = list(Aliquot.objects.filter(
                 site__code=site_code, site__study=study, number=number,
                 status__in=["created", "stored"], sample__status="processed")
+                .exclude(sample__visit__patient__pk__in=signed)
                 .select_related("sample__visit__patient", "site").order_by("label"))
             if visits:
                 aliquots = [a for a in aliquots if a.sample.visit.code in visits]
@@ -64,13 +71,13 @@ def seed_late(context):
                                           dry_ice=True)
             shipment.refresh_from_db()
             sample_services.shipment_receive(
-                actor=lab, shipment=shipment, received_at=now - timedelta(days=7),
+                actor=labs[lab_code], shipment=shipment, received_at=now - timedelta(days=7),
                 arrival_condition="frozen", receipts={a.label: "received" for a in aliquots})
             measured[lab_code] += aliquots
     for lab_code, technique, _number, _visits in PLAN:
         if measured[lab_code]:
             data = _zip(measured[lab_code], technique, outcome, now - timedelta(days=2))
-            services.spectra_upload(actor=lab, study=study, data=data,
+            services.spectra_upload(actor=labs[lab_code], study=study, data=data,
                                     file_name=f"{lab_code.lower()}-demo-batch.zip")
 
 

@@ -37,10 +37,10 @@ def ship_to(world, coordinator, lab_user, aliquots, destination):
 
 
 @pytest.fixture
-def at_labs(world, stored, coordinator, lab):
+def at_labs(world, stored, coordinator, lab, raman_lab):
     """Aliquots 1-2 received by the QO laboratory, aliquot 3 by the Raman laboratory."""
     received(lab, shipped(world, coordinator, stored[:2]), stored[:2])
-    ship_to(world, coordinator, lab, stored[2:3], "RAMAN")
+    ship_to(world, coordinator, raman_lab, stored[2:3], "RAMAN")
     return stored
 
 

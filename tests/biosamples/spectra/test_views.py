@@ -97,8 +97,9 @@ def test_a_data_package_carries_each_spectrum_as_received(world, at_labs, lab, s
     import zipfile
 
     from biosamples.spectra import services
+    from trialsite import files
     from trialsite.exports.models import DataPackage
-    from trialsite.exports.packages import build_package, package_path
+    from trialsite.exports.packages import build_package, package_name
 
     settings.TRIALSITE_EXPORTS_DIR = str(tmp_path / "packages")
     services.spectra_upload(actor=lab, study=world.study_a, file_name="b.zip",
@@ -108,7 +109,7 @@ def test_a_data_package_carries_each_spectrum_as_received(world, at_labs, lab, s
     build_package(package)
     package.refresh_from_db()
     assert package.status == "ready", package.error
-    with zipfile.ZipFile(io.BytesIO(package_path(package).read_bytes())) as archive:
+    with zipfile.ZipFile(io.BytesIO(files.open_file(package_name(package)).read())) as archive:
         names = [n for n in archive.namelist() if n.startswith("spectra/")]
         assert len(names) == 1 and names[0].endswith(f"{at_labs[0].label}/QO_1_"
                                                      f"{at_labs[0].label}_1.jdx")
