@@ -6,12 +6,15 @@ from django.db import migrations, models
 def backfill(apps, schema_editor):
     """Existing confirmations get the signer's name as it is at the upgrade (the best known)."""
     Screening = apps.get_model("eligibility", "Screening")
-    for screening in Screening.objects.filter(confirmed_by__isnull=False).select_related(
-        "confirmed_by"
-    ):
+    # The migration's own connection (the owner's when DATABASE_OWNER_URL is set), never the
+    # application's: the schema change above holds its table lock until the migration commits.
+    db = schema_editor.connection.alias
+    for screening in Screening.objects.using(db).filter(
+        confirmed_by__isnull=False
+    ).select_related("confirmed_by"):
         user = screening.confirmed_by
         name = f"{user.first_name} {user.last_name}".strip() or user.username
-        Screening.objects.filter(pk=screening.pk).update(
+        Screening.objects.using(db).filter(pk=screening.pk).update(
             confirmed_by_name=name,
             confirmation_meaning="I confirm this patient meets all eligibility criteria",
         )
