@@ -37,7 +37,8 @@ def seed_received(spectra):
     from visits.models import Visit
 
     system, study, site, patient = one_patient()
-    membership_grant(actor=system, user=system, study=study, role=Role.CENTRAL_LAB)
+    membership_grant(actor=system, user=system, study=study, role=Role.CENTRAL_LAB,
+                     laboratory="QOLAB")
     system.__dict__.pop("_trialsite_memberships", None)
     count = -(-spectra // REPLICATES)
     day = date(2026, 1, 5)
