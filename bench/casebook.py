@@ -140,7 +140,7 @@ def main():
     parser.add_argument("--profile", action="store_true", help="cProfile one casebook")
     parser.add_argument("--no-archive", action="store_true")
     args = parse_args(parser, years=1, patients=3, rounds=1)  # --smoke: 1 year, 3 patients
-    os.environ.setdefault("TRIALSITE_EXPORTS_DIR", tempfile.mkdtemp(prefix="bench-archive-"))
+    os.environ.setdefault("TRIALSITE_FILES_DIR", tempfile.mkdtemp(prefix="bench-archive-"))
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 
     with bench_database() as (connection, name):

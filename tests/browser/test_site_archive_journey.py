@@ -17,11 +17,6 @@ from trialsite.models import Role
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _exports_in_tmp(monkeypatch, tmp_path):
-    monkeypatch.setenv("TRIALSITE_EXPORTS_DIR", str(tmp_path / "exports"))
-
-
 def test_data_manager_builds_the_site_archive_investigator_downloads_and_reads_it(
         new_page, world, tmp_path):
     patient, records = patient_with_baseline(world)

@@ -35,7 +35,6 @@ def _keep_test_connection():
 
 def test_no_operation_answers_a_server_error(trial, monkeypatch, tmp_path,
                                              _keep_test_connection):
-    monkeypatch.setenv("TRIALSITE_EXPORTS_DIR", str(tmp_path))
     headers = {"Authorization": f"Token {api_key(trial.users[Role.DATA_MANAGER])}"}
     app = get_wsgi_application()
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", app, headers=headers)

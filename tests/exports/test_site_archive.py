@@ -8,7 +8,6 @@ import io
 import re
 import zipfile
 
-import pytest
 from rest_framework.test import APIClient
 
 from tests.exports.conftest import body
@@ -18,11 +17,6 @@ from trialsite.archives.tasks import build_site_archive_task
 from trialsite.exports.models import SiteArchive
 from trialsite.exports.registry import all_datasets
 from trialsite.models import Role
-
-
-@pytest.fixture(autouse=True)
-def _archives_in_tmp(monkeypatch, tmp_path):
-    monkeypatch.setenv("TRIALSITE_EXPORTS_DIR", str(tmp_path / "exports"))
 
 
 def _client(user):

@@ -24,11 +24,6 @@ from trialsite.models import Role
 READERS = {"xpt": pyreadstat.read_xport, "sav": pyreadstat.read_sav, "dta": pyreadstat.read_dta}
 
 
-@pytest.fixture(autouse=True)
-def _packages_in_tmp(monkeypatch, tmp_path):
-    monkeypatch.setenv("TRIALSITE_EXPORTS_DIR", str(tmp_path / "packages"))
-
-
 def _read(archive, name, fmt, tmp_path):
     path = tmp_path / name.replace("/", "_")
     path.write_bytes(archive.read(name))

@@ -19,11 +19,6 @@ HEAD = "file,aliquot_label,technique,instrument,acquired_at,replicate\n"
 WHEN = "2026-01-05T10:00:00+00:00"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def ship_to(world, coordinator, lab_user, aliquots, destination):
     from biosamples import services
 

@@ -101,7 +101,6 @@ def test_a_data_package_carries_each_spectrum_as_received(world, at_labs, lab, s
     from trialsite.exports.models import DataPackage
     from trialsite.exports.packages import build_package, package_name
 
-    settings.TRIALSITE_EXPORTS_DIR = str(tmp_path / "packages")
     services.spectra_upload(actor=lab, study=world.study_a, file_name="b.zip",
                             data=qo_batch(at_labs[:1], replicates=1))
     statistician = world.users[Role.STATISTICIAN]
